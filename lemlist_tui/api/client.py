@@ -1,0 +1,269 @@
+"""A typed async client for the few lemlist routes an inbox browser needs.
+
+Every request of a process that uses the same API key and base URL goes through one
+:class:`SlidingWindowLimiter`, so the app, ``export`` and the benchmarks all run at
+lemlist's ceiling (20 requests per 2 s) without tripping it. Failures become the
+typed errors of :mod:`lemlist_tui.api.errors`; transient ones are retried first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from lemlist_tui import __version__
+from lemlist_tui.api.errors import (
+    AuthError,
+    BadRequestError,
+    LemlistError,
+    NetworkError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    RequestTimeoutError,
+    ServerError,
+    scrub,
+)
+from lemlist_tui.api.models import (
+    InboxPage,
+    Label,
+    Team,
+    TeamUser,
+    ThreadPage,
+    parse_inbox_page,
+    parse_labels,
+    parse_team,
+    parse_thread_page,
+    parse_user,
+)
+from lemlist_tui.api.ratelimit import (
+    RateLimitStatus,
+    SlidingWindowLimiter,
+    limiter_for,
+    parse_retry_after,
+)
+
+__all__ = ["DEFAULT_BASE_URL", "LemlistClient", "RetryPolicy", "account_fingerprint"]
+
+DEFAULT_BASE_URL = "https://api.lemlist.com/api"
+MAX_BODY_BYTES = 32 * 1024 * 1024
+"""An answer larger than this is refused: no inbox page comes near it."""
+
+
+def account_fingerprint(api_key: str, base_url: str) -> str:
+    """A stable name for one account that reveals nothing about its key."""
+    return hashlib.sha256(f"{api_key}\n{base_url.rstrip('/')}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded retries: by attempts and by the total time spent waiting."""
+
+    attempts: int = 5
+    max_wait: float = 60.0
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 120.0
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential back-off with full jitter (attempt 1 → up to base_delay)."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+class LemlistClient:
+    """One account on one lemlist server.
+
+    ``transport`` lets the app and the tests talk to the demo API in-process
+    (``httpx.ASGITransport``) through exactly the same code as a real account.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 20.0,
+        limiter: SlidingWindowLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.fingerprint = account_fingerprint(api_key, self.base_url)
+        self.limiter = limiter or limiter_for(self.fingerprint)
+        self.retry = retry or RetryPolicy()
+        self.requests_sent = 0
+        """Every request that left this client (retries included); for tests and benchmarks."""
+        self._secret = api_key
+        self._timeout = timeout
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=httpx.BasicAuth("", api_key),
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={"User-Agent": f"lemlist-tui/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"LemlistClient(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> LemlistClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def rate_limit(self) -> RateLimitStatus | None:
+        """What the server last said about the budget left, for the status line."""
+        return self.limiter.status
+
+    # --- the routes ------------------------------------------------------------------
+
+    async def team(self) -> Team:
+        """The team and its users; names each user with ``/users/{id}`` when needed."""
+        team = parse_team(await self._get_json("/team", {"version": "v2"}, what="team"))
+        if team.users or not team.user_ids:
+            return team
+        users = await asyncio.gather(*(self.user(user_id) for user_id in team.user_ids))
+        return Team(team.id, team.name, team.user_ids, tuple(users))
+
+    async def user(self, user_id: str) -> TeamUser:
+        return parse_user(await self._get_json(f"/users/{user_id}", {}, what="such user"))
+
+    async def inbox_page(self, user_id: str, page: int = 1, limit: int = 100) -> InboxPage:
+        params = {"userId": user_id, "page": str(page), "limit": str(limit)}
+        payload = await self._get_json("/inbox", params, what="inbox for this user")
+        return parse_inbox_page(payload, page)
+
+    async def thread(
+        self,
+        contact_id: str,
+        user_id: str,
+        *,
+        limit: int = 100,
+        skip: int = 0,
+        mark_as_read: bool = False,
+    ) -> ThreadPage:
+        """One conversation's messages. Never marks it read unless asked to."""
+        params = {"userId": user_id, "limit": str(limit), "skip": str(skip)}
+        if mark_as_read:
+            params["markAsRead"] = "true"
+        payload = await self._get_json(f"/inbox/{contact_id}", params, what="such conversation")
+        return parse_thread_page(payload)
+
+    async def mark_read(self, contact_id: str, user_id: str) -> None:
+        """Mark a conversation read for ``user_id`` (the thread route's ``markAsRead``)."""
+        await self.thread(contact_id, user_id, limit=1, mark_as_read=True)
+
+    async def labels(self) -> tuple[Label, ...]:
+        return parse_labels(await self._get_json("/inbox/labels", {}, what="labels"))
+
+    # --- transport -------------------------------------------------------------------
+
+    async def _get_json(self, path: str, params: Mapping[str, str], *, what: str) -> object:
+        body = await self._request("GET", path, params, what=what)
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise ProtocolError(
+                "lemlist's answer was cut short or is not JSON.", retryable=True
+            ) from None
+
+    async def _request(
+        self, method: str, path: str, params: Mapping[str, str], *, what: str
+    ) -> bytes:
+        """Send with the limiter and bounded retries; return the body of a 2xx."""
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._send_once(method, path, params, what=what)
+            except LemlistError as error:
+                delay = self._retry_delay(error, attempt)
+                if delay is None or waited + delay > self.retry.max_wait:
+                    raise
+                waited += delay
+                if isinstance(error, RateLimitedError):
+                    # The limiter holds every other request of this key as well.
+                    self.limiter.pause_for(delay)
+                await self._sleep(delay)
+
+    def _retry_delay(self, error: LemlistError, attempt: int) -> float | None:
+        if not error.retryable or attempt >= self.retry.attempts:
+            return None
+        if isinstance(error, RateLimitedError):
+            after = error.retry_after
+            if after is None:
+                return self.limiter.window
+            return after if after <= self.retry.max_retry_after else None
+        return self.retry.backoff(attempt)
+
+    async def _send_once(
+        self, method: str, path: str, params: Mapping[str, str], *, what: str
+    ) -> bytes:
+        await self.limiter.acquire()
+        self.requests_sent += 1
+        try:
+            async with self._http.stream(method, path, params=params) as response:
+                self.limiter.observe(response.headers, response.status_code)
+                body = await self._read_capped(response)
+        except httpx.TimeoutException:
+            raise RequestTimeoutError(self._timeout) from None
+        except httpx.TransportError as error:
+            raise NetworkError(self._describe(error)) from None
+        self._raise_for_status(response, body, what)
+        return body
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise ProtocolError(
+                    f"lemlist's answer is larger than {MAX_BODY_BYTES // 2**20} MB; refused."
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _describe(self, error: httpx.TransportError) -> str:
+        if isinstance(error, httpx.ConnectError):
+            return f"the connection to {httpx.URL(self.base_url).host} failed"
+        if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
+            return "the connection dropped in the middle of an answer"
+        return scrub(type(error).__name__, self._secret)
+
+    def _raise_for_status(self, response: httpx.Response, body: bytes, what: str) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        text = scrub(body[:2000].decode("utf-8", "replace"), self._secret)
+        if status == 401:
+            raise AuthError()
+        if status == 404:
+            raise NotFoundError(what, text)
+        if status == 429:
+            after = parse_retry_after(response.headers.get("Retry-After"))
+            raise RateLimitedError(after)
+        if status >= 500:
+            raise ServerError(status)
+        if "<" in text and "html" in text.lower():
+            text = ""  # a proxy's HTML page says nothing a person can use
+        raise BadRequestError(status, text)

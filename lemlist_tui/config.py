@@ -1,0 +1,189 @@
+"""Settings and paths: the config file, the environment, the command line.
+
+No ``textual`` import: the CLI's ``export`` reads settings without loading the UI.
+The API key comes from ``LEMLIST_API_KEY`` or the config file, never from the
+command line (a process's arguments are visible to every user of the machine).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+import platformdirs
+
+from lemlist_tui.api.client import DEFAULT_BASE_URL
+
+__all__ = [
+    "APP_NAME",
+    "ConfigError",
+    "ConfigFile",
+    "Settings",
+    "cache_dir",
+    "config_path",
+    "last_user",
+    "load_config",
+    "remember_user",
+    "state_path",
+]
+
+APP_NAME = "lemlist-tui"
+KEY_ENV = "LEMLIST_API_KEY"
+BASE_URL_ENV = "LEMLIST_BASE_URL"
+
+
+def config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def cache_dir() -> Path:
+    """Honours ``XDG_CACHE_HOME`` on Linux (platformdirs reads it)."""
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def state_path() -> Path:
+    return Path(platformdirs.user_state_dir(APP_NAME)) / "state.json"
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; ``str()`` is one sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigFile:
+    """What ``config.toml`` may hold. Unknown keys are ignored."""
+
+    api_key: str | None = field(default=None, repr=False)
+    """The lemlist API key (Settings → Integrations in lemlist)."""
+    base_url: str | None = None
+    """Another API server, e.g. a proxy; defaults to lemlist's."""
+    fresh_for: float | None = None
+    """Seconds a cached inbox counts as fresh before a background refresh."""
+    theme: str | None = None
+    """A Textual theme name, e.g. ``textual-light``."""
+    warnings: tuple[str, ...] = ()
+    """Sentences to show the user (e.g. a key readable by others)."""
+
+
+def load_config(path: Path | None = None) -> ConfigFile:
+    """Read ``config.toml``; a missing file is an empty config, a broken one a ConfigError."""
+    path = path or config_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return ConfigFile()
+    except OSError as error:
+        raise ConfigError(f"Cannot read {path}: {error.strerror or error}.") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}.") from None
+
+    def typed(key: str, kind: type | tuple[type, ...]) -> Any:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise ConfigError(f"{path}: `{key}` has the wrong type.")
+        return value
+
+    api_key = typed("api_key", str)
+    fresh_for = typed("fresh_for", (int, float))
+    warnings: list[str] = []
+    if api_key and _readable_by_others(path):
+        warnings.append(
+            f"{path} holds your API key and other users can read it: run chmod 600 on it."
+        )
+    return ConfigFile(
+        api_key=api_key.strip() or None if api_key else None,
+        base_url=typed("base_url", str),
+        fresh_for=float(fresh_for) if fresh_for is not None else None,
+        theme=typed("theme", str),
+        warnings=tuple(warnings),
+    )
+
+
+def _readable_by_others(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & (stat.S_IRGRP | stat.S_IROTH))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a run needs, resolved once from file, environment and arguments."""
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    demo: bool = False
+    demo_size: int = 2345
+    user_id: str | None = None
+    offline: bool = False
+    fresh_for: float = 300.0
+    page_size: int = 100
+    theme: str | None = None
+    cache_dir: Path = field(default_factory=cache_dir)
+    state_path: Path = field(default_factory=state_path)
+    config_path: Path = field(default_factory=config_path)
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        env: dict[str, str] | None = None,
+        config: ConfigFile | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """File < environment < explicit overrides (the command line)."""
+        env = dict(os.environ) if env is None else env
+        config = config if config is not None else load_config(overrides.get("config_path"))
+        settings = cls(
+            api_key=env.get(KEY_ENV, "").strip() or config.api_key,
+            base_url=env.get(BASE_URL_ENV) or config.base_url or DEFAULT_BASE_URL,
+            fresh_for=config.fresh_for if config.fresh_for is not None else 300.0,
+            theme=config.theme,
+            warnings=config.warnings,
+        )
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+# --- small remembered state: the last user chosen, per account ----------------------
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def last_user(path: Path, fingerprint: str) -> str | None:
+    users = _read_state(path).get("last_user")
+    value = users.get(fingerprint) if isinstance(users, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def remember_user(path: Path, fingerprint: str, user_id: str) -> None:
+    """Best effort: failing to remember is never worth an error on screen."""
+    state = _read_state(path)
+    users = state.get("last_user")
+    users = users if isinstance(users, dict) else {}
+    users[fingerprint] = user_id
+    state["last_user"] = users
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(orjson.dumps(state))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError:
+        pass

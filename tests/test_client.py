@@ -1,0 +1,195 @@
+"""The client against the demo API over a real loopback socket and in-process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import httpx
+import pytest
+from lemlist_tui.api.ratelimit import SlidingWindowLimiter
+
+from lemlist_tui.api import (
+    AuthError,
+    BadRequestError,
+    LemlistClient,
+    NetworkError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    RetryPolicy,
+    ServerError,
+)
+from lemlist_tui.api.client import NO_RETRY
+from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist, Fault
+
+FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
+
+
+def unlimited() -> SlidingWindowLimiter:
+    """A limiter that never waits, so tests can drive the server past its limit."""
+    return SlidingWindowLimiter(limit=10_000, window=1.0, margin=0.0)
+
+
+@pytest.fixture
+def demo() -> DemoLemlist:
+    return DemoLemlist(DemoConfig(size=250, seed=11))
+
+
+@pytest.fixture
+async def client(demo: DemoLemlist) -> AsyncIterator[LemlistClient]:
+    async with LemlistClient(
+        DEMO_API_KEY,
+        base_url=DEMO_BASE_URL,
+        transport=httpx.ASGITransport(app=demo),
+        limiter=unlimited(),
+        retry=FAST_RETRY,
+    ) as client:
+        yield client
+
+
+async def test_walks_every_page_of_2345_over_loopback(
+    serve_demo: Callable[[DemoConfig], tuple[str, DemoLemlist]],
+) -> None:
+    base_url, demo = serve_demo(DemoConfig(size=2345, seed=3))
+    seen: list[str] = []
+    async with LemlistClient(DEMO_API_KEY, base_url=base_url) as client:
+        team = await client.team()
+        user = team.user_ids[0]
+        page_number: int | None = 1
+        while page_number is not None:
+            page = await client.inbox_page(user, page_number, limit=100)
+            assert page.skipped == ()
+            seen.extend(c.id for c in page.conversations)
+            page_number = page.pagination.next_page
+        assert page.pagination.total_items == 2345
+    assert len(seen) == 2345
+    assert len(set(seen)) == 2345
+    assert seen == demo.conversation_ids()
+    assert demo.count(status=429) == 0
+
+
+async def test_wrong_key_is_the_auth_error(demo: DemoLemlist) -> None:
+    async with LemlistClient(
+        "not-the-key", base_url=DEMO_BASE_URL, transport=httpx.ASGITransport(app=demo)
+    ) as client:
+        with pytest.raises(AuthError) as caught:
+            await client.team()
+    assert "not-the-key" not in str(caught.value)
+    assert "401" in str(caught.value)
+
+
+async def test_unknown_user_carries_the_server_text(client: LemlistClient) -> None:
+    with pytest.raises(BadRequestError) as caught:
+        await client.inbox_page("usr_nobody", 1)
+    assert caught.value.status == 400
+    assert caught.value.text == "User not in team"
+    assert "User not in team" in str(caught.value)
+
+
+async def test_missing_user_id_is_the_400_text(client: LemlistClient) -> None:
+    with pytest.raises(BadRequestError) as caught:
+        await client.inbox_page("", 1)
+    assert caught.value.text == "User ID is required"
+
+
+async def test_burst_past_the_limit_is_rate_limited_with_retry_after(
+    serve_demo: Callable[[DemoConfig], tuple[str, DemoLemlist]],
+) -> None:
+    base_url, demo = serve_demo(DemoConfig(size=50))
+    async with LemlistClient(
+        DEMO_API_KEY, base_url=base_url, limiter=unlimited(), retry=NO_RETRY
+    ) as client:
+        user = (await client.team()).user_ids[0]
+        results = await asyncio.gather(
+            *(client.inbox_page(user, 1, limit=5) for _ in range(24)), return_exceptions=True
+        )
+    refused = [r for r in results if isinstance(r, RateLimitedError)]
+    assert len(refused) == 5  # 25 requests (team + 24) against 20 per window
+    assert all(r.retry_after is not None and r.retry_after >= 1 for r in refused)
+    assert "wait for" in str(refused[0])
+    assert demo.count(status=429) == 5
+
+
+async def test_retries_a_failing_page_then_succeeds(
+    demo: DemoLemlist, client: LemlistClient
+) -> None:
+    demo.faults.append(Fault(page=2, times=2, status=500))
+    user = demo.team_user_ids[0]
+    page = await client.inbox_page(user, 2, limit=10)
+    assert len(page.conversations) == 10
+    assert demo.count(status=500) == 2
+
+
+async def test_gives_up_after_bounded_attempts(demo: DemoLemlist, client: LemlistClient) -> None:
+    demo.faults.append(Fault(times=None, status=503))
+    with pytest.raises(ServerError):
+        await client.inbox_page(demo.team_user_ids[0], 1)
+    assert demo.count(status=503) == FAST_RETRY.attempts
+
+
+async def test_cut_json_is_a_protocol_error(demo: DemoLemlist, client: LemlistClient) -> None:
+    demo.faults.append(Fault(times=None, cut_at=100))
+    with pytest.raises(ProtocolError) as caught:
+        await client.inbox_page(demo.team_user_ids[0], 1)
+    assert "cut short" in str(caught.value)
+
+
+async def test_400_is_never_retried(demo: DemoLemlist, client: LemlistClient) -> None:
+    with pytest.raises(BadRequestError):
+        await client.inbox_page("usr_nobody", 1)
+    assert demo.count(status=400) == 1
+
+
+async def test_unknown_conversation_is_not_found(client: LemlistClient) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        await client.thread("ctc_missing", (await client.team()).user_ids[0])
+    assert "Inbox not found" in str(caught.value)
+
+
+async def test_thread_does_not_mark_read_unless_asked(
+    demo: DemoLemlist, client: LemlistClient
+) -> None:
+    user = demo.team_user_ids[0]
+    page = await client.inbox_page(user, 1, limit=100)
+    unread = next(c for c in page.conversations if c.is_unread_for(user))
+    assert unread.contact_id is not None
+    thread = await client.thread(unread.contact_id, user)
+    assert thread.messages
+    assert not demo.is_read(unread.id, user)
+    await client.mark_read(unread.contact_id, user)
+    assert demo.is_read(unread.id, user)
+
+
+async def test_team_names_users_from_users_route_when_v2_omits_them() -> None:
+    demo = DemoLemlist(DemoConfig(size=10, team_users_in_v2=False))
+    async with LemlistClient(
+        DEMO_API_KEY, base_url=DEMO_BASE_URL, transport=httpx.ASGITransport(app=demo)
+    ) as client:
+        team = await client.team()
+    assert [u.id for u in team.users] == demo.team_user_ids
+    assert all(u.email for u in team.users)
+    assert demo.count(path_prefix="/api/users/") == len(demo.team_user_ids)
+
+
+async def test_unreachable_server_is_a_network_error() -> None:
+    async with LemlistClient(
+        "secret-key-123", base_url="http://127.0.0.1:9/api", retry=NO_RETRY, timeout=2
+    ) as client:
+        with pytest.raises(NetworkError) as caught:
+            await client.team()
+    assert "secret-key-123" not in str(caught.value)
+    assert "127.0.0.1" in str(caught.value)
+
+
+def test_the_key_is_not_in_the_repr() -> None:
+    client = LemlistClient("secret-key-123")
+    assert "secret-key-123" not in repr(client)
+    assert "secret-key-123" not in str(client)
+
+
+@pytest.fixture(autouse=True)
+def _no_key_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    yield
+    for record in caplog.records:
+        assert "secret-key-123" not in record.getMessage()

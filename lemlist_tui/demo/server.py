@@ -1,0 +1,639 @@
+"""The demo lemlist API: a plain ASGI 3 app that answers like api.lemlist.com.
+
+It serves the app's ``--demo`` mode in-process (through ``httpx.ASGITransport``) and the
+tests and benchmarks over real sockets (through uvicorn). It enforces lemlist's rate limit
+exactly, logs every request, and injects :class:`Fault`s on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import bisect
+import math
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import orjson
+
+from lemlist_tui.demo.data import (
+    Conversation,
+    DemoData,
+    JsonObject,
+    js_date,
+    to_ms,
+)
+from lemlist_tui.demo.faults import Fault
+
+DEMO_API_KEY = "demo-key"
+DEMO_BASE_URL = "http://lemlist.demo/api"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_TEXT = "text/plain; charset=utf-8"
+_JSON = "application/json; charset=utf-8"
+_AUTH_FAILED = "The authentication you supplied is incorrect"
+_MAX_SIZE = 10_000_000
+_INT = re.compile(r"[+-]?\d{1,15}")
+
+
+@dataclass
+class DemoConfig:
+    """How the demo behaves. Fields read per request (rate limit, latency, page size, v2
+    users) may be changed on a running app; the others shape the data at construction."""
+
+    size: int = 2345
+    """Conversations in the inbox at start-up."""
+    seed: int = 7
+    users: int = 3
+    """Team members; every conversation involves all of them, read flags differ per user."""
+    api_keys: tuple[str, ...] = (DEMO_API_KEY,)
+    rate_limit: int = 20
+    """Accepted requests per sliding window, per API key."""
+    rate_window: float = 2.0
+    latency: float = 0.0
+    """Seconds added before every answer (a WAN link); the rate limit counts at arrival."""
+    now: datetime | None = None
+    """Aware anchor: the newest conversation is a little older. None = clock at construction."""
+    team_users_in_v2: bool = True
+    """False: ``/team?version=v2`` omits ``users``, as some accounts' answers do."""
+    max_page_size: int = 100
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.size <= _MAX_SIZE:
+            raise ValueError(f"size must be between 0 and {_MAX_SIZE:,}")
+        if self.users < 1 or self.rate_limit < 1 or self.max_page_size < 1:
+            raise ValueError("users, rate_limit and max_page_size must be at least 1")
+        if self.rate_window <= 0 or self.latency < 0:
+            raise ValueError("rate_window must be positive and latency not negative")
+        if self.now is not None and self.now.utcoffset() is None:
+            raise ValueError("now must be an aware datetime")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    at: float
+    """time.monotonic() at arrival, the instant the rate limiter counts."""
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    key: str | None
+    """The API key presented (right or wrong), None without Basic credentials."""
+
+
+# -- rate limit -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_in: float
+    """Seconds until the oldest accepted request leaves the window (0 when it is empty)."""
+
+
+class SlidingWindow:
+    """Per key, the start times of the accepted requests of the last ``window`` seconds."""
+
+    def __init__(self) -> None:
+        self._starts: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()  # tests poke the app from another thread than uvicorn's
+
+    def admit(self, key: str, now: float, limit: int, window: float) -> RateDecision:
+        with self._lock:
+            starts = self._starts.setdefault(key, deque())
+            while starts and now - starts[0] >= window:
+                starts.popleft()
+            allowed = len(starts) < limit
+            if allowed:  # refused requests do not count, or a client that waits would never get in
+                starts.append(now)
+            reset_in = starts[0] + window - now if starts else 0.0
+            return RateDecision(allowed, limit, max(0, limit - len(starts)), reset_in)
+
+
+def _rate_headers(decision: RateDecision, wall_now: float) -> dict[str, str]:
+    # Rounded up, like Retry-After: a client that waits until either is never early.
+    headers = {
+        "X-RateLimit-Limit": str(decision.limit),
+        "X-RateLimit-Remaining": str(decision.remaining),
+        "X-RateLimit-Reset": js_date(math.ceil(wall_now + decision.reset_in)),
+    }
+    if not decision.allowed:
+        headers["Retry-After"] = str(max(1, math.ceil(decision.reset_in)))
+    return headers
+
+
+# -- the inbox as it changes ------------------------------------------------------------------
+
+
+class InboxState:
+    """The generated inbox plus what happened since: small overlays, never a full copy.
+
+    Order: conversations lifted by ``touch``/``add`` (newest first), then the generated ones
+    by index, skipping the lifted.
+    """
+
+    def __init__(self, data: DemoData, size: int) -> None:
+        self._data = data
+        self._size = size
+        self._added = 0
+        self._top: list[int] = []
+        self._lifted: list[int] = []  # sorted generated indices that now sit in _top
+        self._replies: dict[int, list[int]] = {}  # index -> times of messages added by touch
+        self._anchors: dict[int, int] = {}  # index -> last activity of an added conversation
+        self._read: dict[tuple[int, int], bool] = {}
+        self._labels: dict[int, tuple[str, ...]] = {}
+        self._lock = threading.RLock()
+
+    @property
+    def total(self) -> int:
+        return self._size + self._added
+
+    def find_conversation(self, conversation_id: str) -> int | None:
+        index = self._data.conversation_ids.decode(conversation_id)
+        return index if index is not None and index < self.total else None
+
+    def find_contact(self, contact_id: str) -> int | None:
+        index = self._data.contact_ids.decode(contact_id)
+        return index if index is not None and index < self.total else None
+
+    def conversation(self, index: int) -> Conversation:
+        conversation = self._data.conversation(index, self._anchors.get(index))
+        for at in self._replies.get(index, ()):
+            reply = self._data.extra_reply(conversation, at)
+            conversation = replace(conversation, steps=(*conversation.steps, reply))
+        return conversation
+
+    def is_read(self, index: int, user: int) -> bool:
+        with self._lock:
+            return self._read.get((index, user), self.conversation(index).read[user])
+
+    def labels(self, index: int) -> tuple[str, ...]:
+        with self._lock:
+            return self._labels.get(index, self.conversation(index).labels)
+
+    def order(self, start: int, count: int) -> list[int]:
+        """Indices at positions ``start .. start+count`` of the inbox, newest first."""
+        with self._lock:
+            end = min(start + count, self.total)
+            result: list[int] = []
+            position = start
+            while position < end and position < len(self._top):
+                result.append(self._top[position])
+                position += 1
+            if position >= end:
+                return result
+            index = position - len(self._top)
+            for lifted in self._lifted:  # the n-th generated conversation still in place
+                if lifted > index:
+                    break
+                index += 1
+            k = bisect.bisect_left(self._lifted, index)
+            while position < end:
+                if k < len(self._lifted) and self._lifted[k] == index:
+                    k += 1
+                else:
+                    result.append(index)
+                    position += 1
+                index += 1
+            return result
+
+    def page_json(self, start: int, count: int) -> list[JsonObject]:
+        with self._lock:
+            users = range(len(self._data.members))
+            page = []
+            for index in self.order(start, count):
+                conversation = self.conversation(index)
+                read = [self._read.get((index, u), conversation.read[u]) for u in users]
+                labels = self._labels.get(index, conversation.labels)
+                page.append(self._data.conversation_json(conversation, read, labels))
+            return page
+
+    def thread_json(self, index: int) -> list[JsonObject]:
+        with self._lock:
+            conversation = self.conversation(index)
+        return self._data.thread_json(conversation)
+
+    def _newest_activity(self) -> int | None:
+        top = self.order(0, 1)
+        return self.conversation(top[0]).last_activity if top else None
+
+    def _next_time(self, now_ms: int) -> int:
+        newest = self._newest_activity()
+        return now_ms if newest is None else max(now_ms, newest + 1)
+
+    def _lift(self, index: int) -> None:
+        if index in self._top:
+            self._top.remove(index)
+        elif index < self._size:
+            bisect.insort(self._lifted, index)
+        self._top.insert(0, index)
+
+    def _unread_for_all(self, index: int) -> None:
+        for user in range(len(self._data.members)):
+            self._read[(index, user)] = False
+
+    def touch(self, index: int, now_ms: int) -> None:
+        with self._lock:
+            self._replies.setdefault(index, []).append(self._next_time(now_ms))
+            self._lift(index)
+            self._unread_for_all(index)
+
+    def add(self, count: int, now_ms: int) -> list[int]:
+        """``count`` new conversations on top; their indices, newest first."""
+        with self._lock:
+            made: list[int] = []
+            for _ in range(count):
+                index = self.total
+                self._anchors[index] = self._next_time(now_ms)
+                self._added += 1
+                self._lift(index)
+                self._unread_for_all(index)
+                made.append(index)
+            return made[::-1]
+
+    def mark_read(self, index: int, user: int) -> None:
+        with self._lock:
+            self._read[(index, user)] = True
+
+    def set_labels(self, index: int, labels: Sequence[str]) -> None:
+        with self._lock:
+            self._labels[index] = tuple(dict.fromkeys(labels))
+
+
+# -- HTTP -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: bytes
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    body: bytes
+    content_type: str = _TEXT
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _text(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, text.encode(), _TEXT, headers or {})
+
+
+def _json(payload: object) -> Response:
+    return Response(200, orjson.dumps(payload), _JSON)
+
+
+class _ClientError(Exception):
+    """A 4xx found while reading a request; its text is the answer's body."""
+
+    def __init__(self, text: str, status: int = 400) -> None:
+        super().__init__(text)
+        self.text = text
+        self.status = status
+
+
+def _int_param(query: dict[str, str], name: str, default: int, minimum: int | None) -> int:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not _INT.fullmatch(raw) or (minimum is not None and int(raw) < minimum):
+        qualifier = {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}
+        raise _ClientError(f"{name} must be {qualifier.get(minimum, 'an integer')}")
+    return int(raw)
+
+
+def _pagination(total: int, page: int, per_page: int) -> JsonObject:
+    pages = math.ceil(total / per_page)
+    return {
+        "totalItems": total,
+        "currentPage": page,
+        "nextPage": page + 1 if page < pages else None,
+        "previousPage": page - 1 if page > 1 else None,
+        "perPage": per_page,
+        "totalPages": pages,
+    }
+
+
+def _api_key(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str | None, bool]:
+    """The password of Basic credentials, and whether the login was empty as lemlist wants."""
+    for name, value in headers:
+        if name.lower() != b"authorization":
+            continue
+        scheme, _, encoded = value.decode("latin-1").partition(" ")
+        if scheme.lower() != "basic":
+            return None, False
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None, False
+        login, colon, password = decoded.partition(":")
+        if not colon:
+            return None, False
+        return password, login == ""
+    return None, False
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # http.disconnect
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+Handler = Callable[[Request, tuple[str, ...]], Response]
+
+
+class DemoLemlist:
+    """The demo lemlist API as an ASGI 3 app: ``await app(scope, receive, send)``."""
+
+    def __init__(self, config: DemoConfig | None = None) -> None:
+        self.config = config if config is not None else DemoConfig()
+        anchor = self.config.now if self.config.now is not None else datetime.now(UTC)
+        self._anchor_ms = to_ms(anchor)
+        self._started = time.monotonic()
+        self._data = DemoData(
+            seed=self.config.seed, users=self.config.users, anchor_ms=self._anchor_ms
+        )
+        self._state = InboxState(self._data, self.config.size)
+        self._limiter = SlidingWindow()
+        self.faults: list[Fault] = []
+        self.log: list[RequestRecord] = []
+        self.team_user_ids: list[str] = [m.id for m in self._data.members]
+        self._users = {m.id: k for k, m in enumerate(self._data.members)}
+        self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
+            (re.compile(r"/api/team"), {"GET": self._team}),
+            (re.compile(r"/api/users/([^/]+)"), {"GET": self._user}),
+            (re.compile(r"/api/inbox"), {"GET": self._inbox}),
+            (re.compile(r"/api/inbox/labels"), {"GET": self._labels}),
+            (
+                re.compile(r"/api/inbox/conversations/labels/([^/]+)"),
+                {"POST": self._attach_labels, "DELETE": self._detach_labels},
+            ),
+            (re.compile(r"/api/inbox/([^/]+)"), {"GET": self._thread}),
+        ]
+
+    # -- inspection and control, for tests and the demo itself --------------------------------
+
+    def max_in_window(
+        self, window: float | None = None, *, accepted_only: bool = True, key: str | None = None
+    ) -> int:
+        """The most requests (not answered 429, if ``accepted_only``) that started within any
+        ``window`` seconds (default: the rate window); ``key`` restricts to one API key."""
+        span = self.config.rate_window if window is None else window
+        starts = sorted(
+            r.at
+            for r in list(self.log)
+            if (not accepted_only or r.status != 429) and (key is None or r.key == key)
+        )
+        best = first = 0
+        for last, at in enumerate(starts):
+            while at - starts[first] >= span:
+                first += 1
+            best = max(best, last - first + 1)
+        return best
+
+    def count(self, status: int | None = None, path_prefix: str = "") -> int:
+        return sum(
+            1
+            for r in list(self.log)
+            if (status is None or r.status == status) and r.path.startswith(path_prefix)
+        )
+
+    def conversation_ids(self) -> list[str]:
+        """Every conversation id in inbox order, newest first."""
+        encode = self._data.conversation_ids.encode
+        return [encode(index) for index in self._state.order(0, self._state.total)]
+
+    def add_conversations(self, k: int) -> list[str]:
+        """``k`` brand-new conversations on top, unread for everyone; ids newest first."""
+        made = self._state.add(k, self._now_ms())
+        return [self._data.conversation_ids.encode(index) for index in made]
+
+    def touch(self, conversation_id: str) -> None:
+        """A new inbound message: newest activity, unread for everyone, moved to the top."""
+        self._state.touch(self._conversation_index(conversation_id), self._now_ms())
+
+    def is_read(self, conversation_id: str, user_id: str) -> bool:
+        return self._state.is_read(self._conversation_index(conversation_id), self._users[user_id])
+
+    def contact_id_of(self, conversation_id: str) -> str:
+        return self._data.contact_ids.encode(self._conversation_index(conversation_id))
+
+    def _conversation_index(self, conversation_id: str) -> int:
+        index = self._state.find_conversation(conversation_id)
+        if index is None:
+            raise KeyError(conversation_id)
+        return index
+
+    def _now_ms(self) -> int:
+        # The anchor moves with the clock, so new activity is "now" in the demo's own time.
+        return self._anchor_ms + int((time.monotonic() - self._started) * 1000)
+
+    # -- ASGI ---------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+        elif scope["type"] == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        arrival, wall_now = time.monotonic(), time.time()
+        config = self.config
+        method: str = scope["method"]
+        path: str = scope["path"]
+        query: dict[str, str] = {}
+        for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), True):
+            query.setdefault(name, value)
+        key, login_empty = _api_key(scope.get("headers", []))
+        # Counted at arrival, before any latency: that is when lemlist's limiter sees it.
+        decision = self._limiter.admit(
+            key if key is not None else "anonymous", arrival, config.rate_limit, config.rate_window
+        )
+        body = await _read_body(receive)
+        if config.latency > 0:
+            await asyncio.sleep(config.latency)
+
+        fault: Fault | None = None
+        if not decision.allowed:
+            response = _text(429, "Too many requests")
+        elif key is None or not login_empty or key not in config.api_keys:
+            response = _text(401, _AUTH_FAILED)
+        else:
+            fault = self._take_fault(method, path, query)
+            if fault is not None and fault.delay > 0:
+                await asyncio.sleep(fault.delay)
+            if fault is not None and fault.status is not None:
+                response = Response(fault.status, fault.body, fault.content_type)
+            else:
+                response = self._route(Request(method, path, query, body))
+        headers = {**_rate_headers(decision, wall_now), **response.headers}
+        if fault is not None:
+            headers.update(fault.headers)
+        self.log.append(RequestRecord(arrival, method, path, query, response.status, key))
+        await _send_response(send, response, headers, fault)
+
+    def _take_fault(self, method: str, path: str, query: dict[str, str]) -> Fault | None:
+        for fault in list(self.faults):
+            if fault.matches(method, path, query):
+                fault.use()
+                return fault
+        return None
+
+    def _route(self, request: Request) -> Response:
+        path = request.path.rstrip("/") or "/"
+        for pattern, handlers in self._routes:
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            handler = handlers.get(request.method)
+            if handler is None:
+                return _text(405, "Method not allowed", {"Allow": ", ".join(handlers)})
+            try:
+                return handler(request, match.groups())
+            except _ClientError as error:
+                return _text(error.status, error.text)
+        return _text(404, "Not found")
+
+    # -- routes -------------------------------------------------------------------------------
+
+    def _viewer(self, request: Request) -> int:
+        user_id = request.query.get("userId", "")
+        if not user_id:
+            raise _ClientError("User ID is required")
+        if user_id not in self._users:
+            raise _ClientError("User not in team")
+        return self._users[user_id]
+
+    def _limit(self, request: Request) -> int:
+        limit = _int_param(request.query, "limit", 100, None)
+        return max(1, min(limit, self.config.max_page_size))
+
+    def _contact(self, contact_id: str) -> int:
+        index = self._state.find_contact(contact_id)
+        if index is None:
+            raise _ClientError("Inbox not found", 404)
+        return index
+
+    def _team(self, request: Request, _: tuple[str, ...]) -> Response:
+        with_users = request.query.get("version") == "v2" and self.config.team_users_in_v2
+        return _json(self._data.team_json(with_users=with_users))
+
+    def _user(self, _: Request, args: tuple[str, ...]) -> Response:
+        user = self._users.get(args[0])
+        if user is None:
+            return _text(404, "User not found")
+        return _json(self._data.user_json(self._data.members[user]))
+
+    def _inbox(self, request: Request, _: tuple[str, ...]) -> Response:
+        self._viewer(request)  # every user sees every conversation; read flags are per user
+        page = _int_param(request.query, "page", 1, 1)
+        limit = self._limit(request)
+        data = self._state.page_json((page - 1) * limit, limit)
+        return _json({"data": data, "pagination": _pagination(self._state.total, page, limit)})
+
+    def _thread(self, request: Request, args: tuple[str, ...]) -> Response:
+        user = self._viewer(request)
+        index = self._contact(args[0])
+        limit = self._limit(request)
+        skip = _int_param(request.query, "skip", 0, 0)
+        if request.query.get("markAsRead") == "true":  # only the exact string, as lemlist
+            self._state.mark_read(index, user)
+        activities = self._state.thread_json(index)
+        pagination = _pagination(len(activities), skip // limit + 1, limit)
+        if skip + limit >= len(activities):  # skip need not be a multiple of limit
+            pagination["nextPage"] = None
+        return _json({"data": activities[skip : skip + limit], "pagination": pagination})
+
+    def _labels(self, _: Request, __: tuple[str, ...]) -> Response:
+        return _json(self._data.labels_json())
+
+    def _label_body(self, request: Request, *, append_flag: bool) -> tuple[list[str], bool]:
+        try:
+            body = orjson.loads(request.body or b"null")
+        except orjson.JSONDecodeError:
+            raise _ClientError("Invalid JSON body") from None
+        if not isinstance(body, dict):
+            raise _ClientError("Invalid JSON body")
+        label_ids = body.get("labelIds")
+        if not isinstance(label_ids, list) or not all(isinstance(x, str) for x in label_ids):
+            raise _ClientError("labelIds must be an array of label ids")
+        append = body.get("appendLabels")
+        if append_flag and not isinstance(append, bool):
+            raise _ClientError("appendLabels must be a boolean")
+        if any(label not in self._data.label_ids for label in label_ids):
+            raise _ClientError("Label not found", 404)
+        return label_ids, bool(append)
+
+    def _attach_labels(self, request: Request, args: tuple[str, ...]) -> Response:
+        index = self._contact(args[0])
+        label_ids, append = self._label_body(request, append_flag=True)
+        current = self._state.labels(index) if append else ()
+        self._state.set_labels(index, [*current, *label_ids])
+        return _json({"ok": True})
+
+    def _detach_labels(self, request: Request, args: tuple[str, ...]) -> Response:
+        index = self._contact(args[0])
+        label_ids, _ = self._label_body(request, append_flag=False)
+        removed = set(label_ids)
+        self._state.set_labels(index, [x for x in self._state.labels(index) if x not in removed])
+        return _json({"ok": True})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _send_response(
+    send: Send, response: Response, headers: dict[str, str], fault: Fault | None
+) -> None:
+    body = response.body
+    raw = [(b"content-type", response.content_type.encode())]
+    raw += [(name.lower().encode(), value.encode("latin-1")) for name, value in headers.items()]
+    cut = fault is not None and fault.cut_at is not None and not fault.drop
+    if not cut:
+        raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": raw})
+    if fault is not None and fault.drop:
+        part = fault.cut_at if fault.cut_at is not None else len(body) // 2
+        await send({"type": "http.response.body", "body": body[:part], "more_body": True})
+        # httpx's own error, so a client behind ASGITransport sees what a socket would give it
+        # (uvicorn just logs it and resets the connection).
+        raise httpx.ReadError("demo fault: connection dropped mid-body")
+    if cut and fault is not None and fault.cut_at is not None:
+        await send({"type": "http.response.body", "body": body[: fault.cut_at], "more_body": True})
+        body = b""
+    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import platformdirs
 
-from lemlist_tui.api.client import DEFAULT_BASE_URL
+from lemlist_tui.api.base import DEFAULT_BASE_URL
 
 __all__ = [
     "APP_NAME",

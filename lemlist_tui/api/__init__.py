@@ -2,9 +2,17 @@
 
 Nothing under this package imports ``textual``: the app, ``export`` and the
 benchmarks share it (``tests/test_layering.py`` holds that line).
+
+The client (and with it httpx, ~25 ms of imports) loads on first use, so code
+that only needs the models, such as the cache reader on the way to the first
+frame, does not pay for it.
 """
 
-from lemlist_tui.api.client import DEFAULT_BASE_URL, LemlistClient, RetryPolicy, account_fingerprint
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lemlist_tui.api.base import DEFAULT_BASE_URL, account_fingerprint
 from lemlist_tui.api.errors import (
     AuthError,
     BadRequestError,
@@ -29,6 +37,20 @@ from lemlist_tui.api.models import (
     ThreadMessage,
     ThreadPage,
 )
+
+if TYPE_CHECKING:
+    from lemlist_tui.api.client import LemlistClient, RetryPolicy
+
+_LAZY = {"LemlistClient", "RetryPolicy"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from lemlist_tui.api import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -9,7 +9,6 @@ typed errors of :mod:`lemlist_tui.api.errors`; transient ones are retried first.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import httpx
 import orjson
 
 from lemlist_tui import __version__
+from lemlist_tui.api.base import DEFAULT_BASE_URL, account_fingerprint
 from lemlist_tui.api.errors import (
     AuthError,
     BadRequestError,
@@ -52,14 +52,8 @@ from lemlist_tui.api.ratelimit import (
 
 __all__ = ["DEFAULT_BASE_URL", "LemlistClient", "RetryPolicy", "account_fingerprint"]
 
-DEFAULT_BASE_URL = "https://api.lemlist.com/api"
 MAX_BODY_BYTES = 32 * 1024 * 1024
 """An answer larger than this is refused: no inbox page comes near it."""
-
-
-def account_fingerprint(api_key: str, base_url: str) -> str:
-    """A stable name for one account that reveals nothing about its key."""
-    return hashlib.sha256(f"{api_key}\n{base_url.rstrip('/')}".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,18 +171,15 @@ class LemlistClient:
     # --- transport -------------------------------------------------------------------
 
     async def _get_json(self, path: str, params: Mapping[str, str], *, what: str) -> object:
-        body = await self._request("GET", path, params, what=what)
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise ProtocolError(
-                "lemlist's answer was cut short or is not JSON.", retryable=True
-            ) from None
+        return await self._request("GET", path, params, what=what)
 
     async def _request(
         self, method: str, path: str, params: Mapping[str, str], *, what: str
-    ) -> bytes:
-        """Send with the limiter and bounded retries; return the body of a 2xx."""
+    ) -> object:
+        """Send with the limiter and bounded retries; return the decoded JSON of a 2xx.
+
+        Decoding happens inside the retry loop: a body cut short is worth another try.
+        """
         waited = 0.0
         attempt = 0
         while True:
@@ -217,7 +208,7 @@ class LemlistClient:
 
     async def _send_once(
         self, method: str, path: str, params: Mapping[str, str], *, what: str
-    ) -> bytes:
+    ) -> object:
         await self.limiter.acquire()
         self.requests_sent += 1
         try:
@@ -229,7 +220,12 @@ class LemlistClient:
         except httpx.TransportError as error:
             raise NetworkError(self._describe(error)) from None
         self._raise_for_status(response, body, what)
-        return body
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise ProtocolError(
+                "lemlist's answer was cut short or is not JSON.", retryable=True
+            ) from None
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         chunks: list[bytes] = []

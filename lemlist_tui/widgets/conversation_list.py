@@ -1,0 +1,526 @@
+"""The inbox list: one line per conversation, drawn on Textual's Line API.
+
+Only the rows on screen are ever rendered, so the cost of showing, scrolling and
+re-filtering the list does not grow with the inbox (100k conversations included):
+no widget, option or table row is built per conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from operator import attrgetter, indexOf
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from lemlist_tui.api.models import Conversation
+from lemlist_tui.text import clean_line, relative_time
+from lemlist_tui.view import Picked, SortKey
+
+__all__ = ["ConversationList", "channel_tags"]
+
+UNREAD_GLYPH = "●"
+CURSOR_GLYPH = "▌"
+REPLIED_GLYPH = "↩"
+
+_CHANNEL_TAGS = {
+    "email": "mail",
+    "linkedin": "in",
+    "whatsapp": "wa",
+    "sms": "sms",
+    "call": "call",
+    "aircall": "call",
+    "phone": "call",
+}
+
+# Cursor states in the strip cache's key.
+_PLAIN, _CURSOR_BLURRED, _CURSOR_FOCUSED = 0, 1, 2
+
+# Relative times ("5m") age: cached rows are redrawn this often (seconds).
+_TIME_REFRESH = 30.0
+
+# Below this many cells for name + email, the email column goes first.
+_EMAIL_MIN_FLEX = 44
+# Below this widget width the channel tags go too: the name needs the room.
+_CHANNELS_MIN_WIDTH = 46
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def channel_tags(channels: Sequence[str]) -> str:
+    """Short tags for a conversation's channels: ``("email", "linkedin")`` → ``mail·in``."""
+    return "·".join(_CHANNEL_TAGS.get(channel.lower(), channel.lower()) for channel in channels)
+
+
+def _fit(value: str, width: int, *, right: bool = False) -> str:
+    """``value`` made safe (``clean_line``), then cut or padded to exactly ``width`` cells."""
+    if width <= 0:
+        return ""
+    text = clean_line(value, width)
+    pad = " " * max(0, width - cell_len(text))
+    return pad + text if right else text + pad
+
+
+class _Columns:
+    """Column widths for one widget width; narrow widths drop the email, then channels."""
+
+    __slots__ = ("channels", "email", "name", "opportunities", "time", "width")
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.time = 8  # the longest relative time: "Mar 2023"
+        self.opportunities = 3
+        # cursor + unread glyph + space, then " time replied opportunities" on the right.
+        fixed = 3 + 1 + self.time + 1 + 1 + self.opportunities
+        self.channels = 0
+        if width >= _CHANNELS_MIN_WIDTH:
+            self.channels = 12 if width >= 110 else 9
+            fixed += self.channels + 1
+        flex = max(0, width - fixed)
+        if flex >= _EMAIL_MIN_FLEX:
+            self.name = max(18, min(40, int(flex * 0.45)))
+            self.email = flex - self.name - 1
+        else:
+            self.name = flex
+            self.email = 0
+
+
+class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
+    """The inbox list on Textual's Line API: draws only the visible rows.
+
+    Feed it with :meth:`set_rows` (a view's current result, not copied). The cursor
+    row is the highlighted conversation; moving it posts :class:`Highlighted`, ``enter``
+    posts :class:`Selected`, and coming near the last row posts :class:`NearEnd`.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Previous conversation", show=False),
+        Binding("down,j", "cursor_down", "Next conversation", show=False),
+        Binding("home,g", "first", "First conversation", show=False),
+        Binding("end,G", "last", "Last conversation", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("enter", "select", "Open", show=True),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "conversation-list--cursor",
+        "conversation-list--unread",
+        "conversation-list--dim",
+    }
+
+    DEFAULT_CSS = """
+    ConversationList {
+        overflow-x: hidden;
+        overflow-y: auto;
+        & > .conversation-list--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .conversation-list--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .conversation-list--unread {
+            text-style: bold;
+        }
+        & > .conversation-list--dim {
+            color: $text-muted;
+        }
+    }
+    """
+
+    class Highlighted(Message):
+        """The cursor's conversation changed (another one, a new version, or none)."""
+
+        def __init__(
+            self, conversation_list: ConversationList, conversation: Conversation | None
+        ) -> None:
+            super().__init__()
+            self.conversation_list = conversation_list
+            self.conversation = conversation
+
+        @property
+        def control(self) -> ConversationList:
+            return self.conversation_list
+
+        def can_replace(self, message: Message) -> bool:
+            # Holding a key posts one per row: only the newest needs handling.
+            return (
+                isinstance(message, ConversationList.Highlighted)
+                and message.conversation_list is self.conversation_list
+            )
+
+    class Selected(Message):
+        """``enter`` (or a double click) on a conversation."""
+
+        def __init__(self, conversation_list: ConversationList, conversation: Conversation) -> None:
+            super().__init__()
+            self.conversation_list = conversation_list
+            self.conversation = conversation
+
+        @property
+        def control(self) -> ConversationList:
+            return self.conversation_list
+
+    class NearEnd(Message):
+        """The cursor (or the view) is within about two screens of the last row.
+
+        Posted once per row count: when more rows arrive and the cursor is still
+        near the end, it is posted again.
+        """
+
+        def __init__(self, conversation_list: ConversationList) -> None:
+            super().__init__()
+            self.conversation_list = conversation_list
+
+        @property
+        def control(self) -> ConversationList:
+            return self.conversation_list
+
+        def can_replace(self, message: Message) -> bool:
+            return (
+                isinstance(message, ConversationList.NearEnd)
+                and message.conversation_list is self.conversation_list
+            )
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._clock = clock
+        self._rows: Sequence[Conversation] = ()
+        self._user_id = ""
+        self._cursor = 0
+        self._posted_highlight: Conversation | None = None
+        self._near_end_posted_for = -1
+        self._empty_text = "No conversations yet"
+        self._shown_time = SortKey.LAST_ACTIVITY
+        self._columns = _Columns(0)
+        self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
+
+    # --- public state ----------------------------------------------------------------
+
+    @property
+    def rows(self) -> Sequence[Conversation]:
+        """The conversations shown, in order (as given to :meth:`set_rows`)."""
+        return self._rows
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def user_id(self) -> str:
+        """Whose unread state the rows show."""
+        return self._user_id
+
+    @property
+    def cursor(self) -> int:
+        """Index of the highlighted row (0 when there are no rows)."""
+        return self._cursor
+
+    @cursor.setter
+    def cursor(self, index: int) -> None:
+        self._move_cursor(index)
+
+    @property
+    def highlighted(self) -> Conversation | None:
+        """The conversation under the cursor, or None when there are no rows."""
+        if 0 <= self._cursor < len(self._rows):
+            return self._rows[self._cursor]
+        return None
+
+    @property
+    def empty_text(self) -> str:
+        """Shown centred, dim, when there are no rows (set by the screen)."""
+        return self._empty_text
+
+    @empty_text.setter
+    def empty_text(self, text: str) -> None:
+        if text != self._empty_text:
+            self._empty_text = text
+            if not self._rows:
+                self.refresh()
+
+    @property
+    def shown_time(self) -> SortKey:
+        """Which timestamp the time column shows (the screen follows its sort)."""
+        return self._shown_time
+
+    @shown_time.setter
+    def shown_time(self, key: SortKey) -> None:
+        if key is not self._shown_time:
+            self._shown_time = key
+            self._strips.clear()
+            self.refresh()
+
+    # --- feeding ---------------------------------------------------------------------
+
+    def set_rows(
+        self,
+        rows: Sequence[Conversation],
+        *,
+        user_id: str,
+        keep_id: str | None = None,
+    ) -> None:
+        """Show ``rows``, keeping the cursor on ``keep_id`` (default: the highlighted one).
+
+        When that conversation is gone the cursor stays at its index, clamped. The
+        row under the cursor keeps its place on screen where it can.
+        """
+        previous = self.highlighted
+        if keep_id is None and previous is not None:
+            keep_id = previous.id
+        old_cursor, old_scroll = self._cursor, self.scroll_offset.y
+        self._rows = rows
+        self._user_id = user_id
+        self._strips.clear()
+        new_cursor = old_cursor
+        if keep_id is not None:
+            found = self._find(keep_id)
+            new_cursor = old_cursor if found is None else found
+        self._cursor = max(0, min(new_cursor, len(rows) - 1))
+        self._update_virtual_size()
+        if self.is_mounted and self.scrollable_content_region.height:
+            # Keep the highlighted row on the same screen line when it moved.
+            self.scroll_to(y=self._cursor - (old_cursor - old_scroll), animate=False, force=True)
+            self._scroll_to_cursor()
+        self._after_move()
+        self.refresh()
+
+    def refresh_row(self, conversation_id: str) -> None:
+        """Redraw the row of ``conversation_id`` (after its object was replaced in rows)."""
+        index = self._find(conversation_id)
+        if index is None:
+            return
+        width = self._columns.width
+        for state in (_PLAIN, _CURSOR_BLURRED, _CURSOR_FOCUSED):
+            self._strips.discard((index, width, state))
+        self.refresh_line(index)
+        if index == self._cursor:
+            self._post_highlight()
+
+    def _find(self, conversation_id: str) -> int | None:
+        """Index of ``conversation_id`` in rows: the cursor's row first, then a scan.
+
+        A view's result answers from its shared id index without visiting any
+        conversation; other sequences are scanned in C, stopping at the match.
+        """
+        rows = self._rows
+        if 0 <= self._cursor < len(rows) and rows[self._cursor].id == conversation_id:
+            return self._cursor
+        if isinstance(rows, Picked):
+            return rows.index_of_id(conversation_id)
+        try:
+            return indexOf(map(attrgetter("id"), rows), conversation_id)
+        except ValueError:
+            return None
+
+    # --- cursor ----------------------------------------------------------------------
+
+    def _move_cursor(self, index: int) -> None:
+        count = len(self._rows)
+        index = max(0, min(index, count - 1))
+        old = self._cursor
+        if index != old:
+            self._cursor = index
+            self.refresh_line(old)
+            self.refresh_line(index)
+        self._scroll_to_cursor()
+        self._after_move()
+
+    def _scroll_to_cursor(self) -> None:
+        if not self._rows or not self.is_mounted:
+            return
+        region = self.scrollable_content_region
+        if not region.height:
+            return
+        self.scroll_to_region(
+            Region(0, self._cursor, region.width, 1),
+            animate=False,
+            force=True,
+            immediate=True,
+        )
+
+    def _after_move(self) -> None:
+        self._post_highlight()
+        self._check_near_end()
+
+    def _post_highlight(self) -> None:
+        conversation = self.highlighted
+        if conversation is not self._posted_highlight:
+            self._posted_highlight = conversation
+            self.post_message(self.Highlighted(self, conversation))
+
+    def _page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height)
+
+    def _check_near_end(self) -> None:
+        count = len(self._rows)
+        if not count or self._near_end_posted_for == count:
+            return
+        page = self._page_height() if self.is_mounted else 1
+        reach = max(self._cursor, self.scroll_offset.y + page)
+        if reach >= count - 2 * page:
+            self._near_end_posted_for = count
+            self.post_message(self.NearEnd(self))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._check_near_end()
+
+    def action_cursor_up(self) -> None:
+        self._move_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor(self._cursor + 1)
+
+    def action_first(self) -> None:
+        self._move_cursor(0)
+
+    def action_last(self) -> None:
+        self._move_cursor(len(self._rows) - 1)
+
+    def _page(self, direction: int) -> None:
+        step = direction * self._page_height()
+        self.scroll_to(y=self.scroll_y + step, animate=False, force=True)
+        self._move_cursor(self._cursor + step)
+
+    def action_page_up(self) -> None:
+        self._page(-1)
+
+    def action_page_down(self) -> None:
+        self._page(1)
+
+    def action_select(self) -> None:
+        conversation = self.highlighted
+        if conversation is not None:
+            self.post_message(self.Selected(self, conversation))
+
+    async def _on_click(self, event: events.Click) -> None:
+        index = event.y - self.gutter.top + self.scroll_offset.y
+        if 0 <= index < len(self._rows):
+            self._move_cursor(index)
+            if event.chain >= 2:
+                self.action_select()
+
+    # --- size ------------------------------------------------------------------------
+
+    def _update_virtual_size(self) -> None:
+        width = self.scrollable_content_region.width if self.is_mounted else 0
+        self.virtual_size = Size(width, len(self._rows))
+
+    def on_mount(self) -> None:
+        self._update_virtual_size()
+        self._after_move()
+        self.set_interval(_TIME_REFRESH, self._age_times)
+
+    def _age_times(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._update_virtual_size()
+        self._scroll_to_cursor()
+        self._check_near_end()
+
+    def on_focus(self) -> None:
+        self.refresh_line(self._cursor)
+
+    def on_blur(self) -> None:
+        self.refresh_line(self._cursor)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    # --- drawing ---------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if width != self._columns.width:
+            self._columns = _Columns(width)
+            self._strips.clear()
+        rows = self._rows
+        if not rows:
+            return self._render_empty(y, width)
+        index = self.scroll_offset.y + y
+        if index >= len(rows):
+            return Strip.blank(width, self.rich_style)
+        state = _PLAIN
+        if index == self._cursor:
+            state = _CURSOR_FOCUSED if self.has_focus else _CURSOR_BLURRED
+        key = (index, width, state)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._render_row(rows[index], state)
+        return strip
+
+    def _render_empty(self, y: int, width: int) -> Strip:
+        base = self.rich_style
+        if y != self.scrollable_content_region.height // 2:
+            return Strip.blank(width, base)
+        text = clean_line(self._empty_text, width)
+        left = max(0, (width - cell_len(text)) // 2)
+        dim = self.get_component_rich_style("conversation-list--dim")
+        segments = [Segment(" " * left, base), Segment(text, dim)]
+        return Strip(segments).adjust_cell_length(width, base)
+
+    def _render_row(self, conversation: Conversation, state: int) -> Strip:
+        """One conversation as one line of plain segments (never markup)."""
+        columns = self._columns
+        unread = conversation.is_unread_for(self._user_id)
+        if state == _PLAIN:
+            style = self.rich_style
+            dim = self.get_component_rich_style("conversation-list--dim")
+        else:
+            style = dim = self.get_component_rich_style("conversation-list--cursor")
+        if unread:
+            bold = self.get_component_rich_style("conversation-list--unread", partial=True)
+            style, dim = style + bold, dim + bold
+
+        contact = conversation.contact
+        when: datetime | None = getattr(conversation, self._shown_time.attribute)
+        opportunities = len(conversation.opportunities)
+        segments = [
+            Segment(CURSOR_GLYPH if state != _PLAIN else " ", style),
+            Segment(UNREAD_GLYPH if unread else " ", style),
+            Segment(" ", style),
+            Segment(_fit(contact.display_name, columns.name), style),
+        ]
+        if columns.email:
+            # The name column already shows the email when there is no name.
+            email = contact.email if contact.full_name else None
+            segments += [Segment(" ", style), Segment(_fit(email or "", columns.email), dim)]
+        if columns.channels:
+            tags = channel_tags(conversation.channels)
+            segments += [Segment(" ", style), Segment(_fit(tags, columns.channels), dim)]
+        time = relative_time(when, self._clock())
+        replied = conversation.have_replies or conversation.last_replied_at is not None
+        segments += [
+            Segment(" ", style),
+            Segment(_fit(time, columns.time, right=True), dim),
+            Segment(" ", style),
+            Segment(REPLIED_GLYPH if replied else " ", style),
+            Segment(_fit(f"${opportunities}" if opportunities else "", 3, right=True), style),
+        ]
+        return Strip(segments).adjust_cell_length(columns.width, style)

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
-from lemlist_tui.api.ratelimit import SlidingWindowLimiter
 
 from lemlist_tui.api import (
     AuthError,
@@ -21,6 +20,7 @@ from lemlist_tui.api import (
     ServerError,
 )
 from lemlist_tui.api.client import NO_RETRY
+from lemlist_tui.api.ratelimit import SlidingWindowLimiter
 from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist, Fault
 
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)

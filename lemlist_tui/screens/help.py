@@ -1,0 +1,70 @@
+"""``?``: every key of the inbox on one screen."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+__all__ = ["KEYS", "HelpScreen"]
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("↑ ↓  j k", "move through the conversations"),
+    ("g  G", "first / last conversation"),
+    ("PgUp PgDn", "a page up / down"),
+    ("enter", "read the highlighted conversation's thread"),
+    ("tab", "switch between the list and the detail (↑ ↓ j k g G scroll it)"),
+    ("u", "unread only (for the selected user), again for all"),
+    ("/", "filter by name or email as you type; enter back to the list"),
+    ("esc", "clear the filter and the unread-only view"),
+    ("s", "sort by last activity → last reply → created"),
+    ("r", "refresh: fetch what changed since the last sync"),
+    ("a", "load all pages (with a progress bar)"),
+    ("m", "mark the conversation read in lemlist"),
+    ("y", "copy the contact's email to the clipboard"),
+    ("U", "switch user"),
+    ("ctrl+p", "command palette (every action, and the theme)"),
+    ("?", "this help"),
+    ("q", "quit"),
+)
+
+LEGEND: tuple[tuple[str, str], ...] = (
+    ("●", "unread for the selected user"),
+    ("✓", "read"),
+    ("↩", "the contact replied"),
+    ("$2", "two opportunities"),
+    ("→ / ←", "a message sent by the team / received from the contact"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(Text("Keys"), id="help-title")
+            yield Static(_table(KEYS), id="help-keys")
+            yield Static(Text("Marks"), classes="help-heading")
+            yield Static(_table(LEGEND), id="help-legend")
+            yield Static(
+                Text("Viewing a conversation never marks it read; only m does."),
+                id="help-note",
+            )
+            yield Static(Text("esc, q or ? closes this help."), id="help-close")
+
+
+def _table(rows: tuple[tuple[str, str], ...]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for key, what in rows:
+        table.add_row(key, what)
+    return table

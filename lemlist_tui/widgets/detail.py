@@ -1,0 +1,285 @@
+"""The highlighted conversation in full: contact, read state, dates, deals, then its thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from rich.console import Group
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from lemlist_tui.api.models import Conversation, Team, ThreadMessage, ThreadPage
+from lemlist_tui.text import clean_line, html_to_text, literal, local_time, relative_time
+
+__all__ = ["DetailPane"]
+
+LABEL_WIDTH = 8
+VALUE_CELLS = 120
+"""Longest single value shown (names, emails, subjects); longer ones end in "…"."""
+
+READ_GLYPH = "✓"
+UNREAD_GLYPH = "●"
+SENT_GLYPH = "→"
+RECEIVED_GLYPH = "←"
+
+
+class DetailPane(VerticalScroll):
+    """Shows one conversation; the thread arrives later through :meth:`show_thread`.
+
+    It only displays: loading the thread is the inbox screen's job, and nothing here
+    marks a conversation read.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "scroll_down", "Scroll down", show=False),
+        Binding("k", "scroll_up", "Scroll up", show=False),
+        Binding("g", "scroll_home", "Top", show=False),
+        Binding("G", "scroll_end", "Bottom", show=False),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "detail--title",
+        "detail--label",
+        "detail--muted",
+        "detail--read",
+        "detail--unread",
+        "detail--sent",
+        "detail--received",
+        "detail--subject",
+        "detail--error",
+        "detail--rule",
+    }
+
+    def __init__(
+        self,
+        team: Team,
+        user_id: str,
+        *,
+        clock: Callable[[], datetime],
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.team = team
+        self.user_id = user_id
+        self.clock = clock
+        self.conversation: Conversation | None = None
+        self.thread: ThreadPage | None = None
+        self.thread_error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-meta")
+        yield Static(id="detail-thread")
+
+    def on_mount(self) -> None:
+        self._render_all()
+
+    # --- what the inbox screen calls -------------------------------------------------
+
+    def show(self, conversation: Conversation | None, thread: ThreadPage | None = None) -> None:
+        """Show ``conversation`` (None: nothing selected); its thread if already at hand.
+
+        Showing a newer copy of the same conversation (after mark-read) keeps its thread.
+        """
+        same = (
+            conversation is not None
+            and self.conversation is not None
+            and conversation.id == self.conversation.id
+        )
+        self.conversation = conversation
+        if not same:
+            self.thread = thread
+            self.thread_error = None
+            self.scroll_home(animate=False)
+        elif thread is not None:
+            self.thread = thread
+        self._render_all()
+
+    def show_thread(self, conversation_id: str, thread: ThreadPage) -> None:
+        if self.conversation is not None and self.conversation.id == conversation_id:
+            self.thread = thread
+            self.thread_error = None
+            self._render_thread()
+
+    def show_thread_error(self, conversation_id: str, message: str) -> None:
+        if self.conversation is not None and self.conversation.id == conversation_id:
+            self.thread_error = message
+            self._render_thread()
+
+    @property
+    def thread_loading(self) -> bool:
+        return self.conversation is not None and self.thread is None and not self.thread_error
+
+    # --- rendering -------------------------------------------------------------------
+
+    def _style(self, name: str) -> str:
+        return str(self.get_component_rich_style(f"detail--{name}"))
+
+    def _render_all(self) -> None:
+        if not self.is_mounted:
+            return
+        title, rows = self._meta()
+        table = Table.grid(padding=(0, 1))
+        table.add_column(width=LABEL_WIDTH, style=self._style("label"), no_wrap=True)
+        table.add_column(overflow="fold")  # wrapped values stay in their column
+        for label, value in rows:
+            table.add_row(label, value)
+        self.query_one("#detail-meta", Static).update(Group(title, table) if rows else title)
+        self._render_thread()
+
+    def _render_thread(self) -> None:
+        if self.is_mounted:
+            blocks = [
+                Padding(text, (0, 0, 0, indent)) if indent else text
+                for indent, text in self._thread()
+            ]
+            self.query_one("#detail-thread", Static).update(Group(*blocks))
+
+    @property
+    def plain(self) -> str:
+        """What the pane says, as plain text (for tests and screen readers' sake)."""
+        title, rows = self._meta()
+        lines = [title.plain.rstrip("\n")]
+        lines += [f"{label:<{LABEL_WIDTH}} {value.plain}" for label, value in rows]
+        lines += [" " * indent + text.plain for indent, text in self._thread()]
+        return "\n".join(lines)
+
+    def _when(self, when: datetime | None, missing: str) -> Text:
+        if when is None:
+            return Text(missing, self._style("muted"))
+        text = Text(local_time(when))
+        text.append(f" ({_age(when, self.clock())})", self._style("muted"))
+        return text
+
+    def _user_name(self, user_id: str) -> str:
+        user = self.team.user(user_id)
+        return user.display_name if user is not None else user_id
+
+    def _meta(self) -> tuple[Text, list[tuple[str, Text]]]:
+        """The title line, then (label, value) rows."""
+        conversation = self.conversation
+        if conversation is None:
+            return Text("No conversation selected.", self._style("muted")), []
+        contact = conversation.contact
+        title = literal(contact.display_name, VALUE_CELLS, self._style("title"))
+        title.append("\n")
+        channels = ", ".join(clean_line(c) for c in conversation.channels) or "—"
+        rows = [
+            ("Email", literal(contact.email or "—", VALUE_CELLS)),
+            ("Contact", literal(contact.id or "—", VALUE_CELLS)),
+            ("Channels", literal(channels, VALUE_CELLS)),
+            *self._read_state(conversation),
+            ("Created", self._when(conversation.created_at, "unknown")),
+            ("Activity", self._when(conversation.last_activity_at, "unknown")),
+            ("Replied", self._when(conversation.last_replied_at, "no reply yet")),
+            ("Deals", self._opportunities(conversation)),
+        ]
+        if conversation.labels:
+            labels = ", ".join(clean_line(label) for label in conversation.labels)
+            rows.append(("Labels", literal(labels, VALUE_CELLS)))
+        return title, rows
+
+    def _read_state(self, conversation: Conversation) -> list[tuple[str, Text]]:
+        if not conversation.participants:
+            return [("Read by", Text("no read state from lemlist", self._style("muted")))]
+        rows = []
+        for index, participant in enumerate(conversation.participants):
+            line = Text()
+            if participant.read:
+                line.append(f"{READ_GLYPH} read   ", self._style("read"))
+            else:
+                line.append(f"{UNREAD_GLYPH} unread ", self._style("unread"))
+            line.append_text(literal(self._user_name(participant.user_id), 60))
+            notes = []
+            if participant.user_id == self.user_id:
+                notes.append("you")
+            if participant.sender:
+                notes.append("sender")
+            if notes:
+                line.append(f" ({', '.join(notes)})", self._style("muted"))
+            rows.append(("Read by" if index == 0 else "", line))
+        return rows
+
+    def _opportunities(self, conversation: Conversation) -> Text:
+        if not conversation.opportunities:
+            return Text("none", self._style("muted"))
+        text = Text()
+        for index, opportunity in enumerate(conversation.opportunities):
+            if index:
+                text.append(", ")
+            text.append_text(literal(opportunity.type or "opportunity", 40))
+            text.append(" (done)" if opportunity.done else " (open)", self._style("muted"))
+        return text
+
+    def _thread(self) -> list[tuple[int, Text]]:
+        """The thread as (indent, text) blocks: wrapped lines keep their indent."""
+        conversation = self.conversation
+        if conversation is None:
+            return []
+        if self.thread_error is not None:
+            error = f"Could not load the thread: {clean_line(self.thread_error)}"
+            return [
+                (0, Text("Thread", self._style("rule"))),
+                (0, Text(error, self._style("error"))),
+            ]
+        if self.thread is None:
+            return [
+                (0, Text("Thread", self._style("rule"))),
+                (0, Text("Loading thread…", self._style("muted"))),
+            ]
+        messages = sorted(
+            self.thread.messages,
+            key=lambda m: m.created_at.timestamp() if m.created_at else float("-inf"),
+        )
+        count = len(messages)
+        blocks = [
+            (0, Text(f"Thread · {count} message{'s' if count != 1 else ''}", self._style("rule")))
+        ]
+        total = self.thread.pagination.total_items
+        if total is not None and total > count:
+            blocks.append((0, Text(f"({total - count} older not loaded)", self._style("muted"))))
+        if not messages:
+            blocks.append((0, Text("No messages in this conversation yet.", self._style("muted"))))
+        for message in messages:
+            blocks.append((0, Text("")))
+            blocks.extend(self._message(message, conversation))
+        return blocks
+
+    def _message(
+        self, message: ThreadMessage, conversation: Conversation
+    ) -> list[tuple[int, Text]]:
+        header = Text()
+        if message.inbound:
+            header.append(f"{RECEIVED_GLYPH} received from ", self._style("received"))
+            sender = message.lead_email or conversation.contact.display_name
+        else:
+            header.append(f"{SENT_GLYPH} sent by ", self._style("sent"))
+            sender = (
+                message.sender_name
+                or message.sender_email
+                or (self._user_name(message.sender_user_id) if message.sender_user_id else "")
+                or "your team"
+            )
+        header.append_text(literal(sender, 60))
+        header.append(f" · {clean_line(message.channel)}", self._style("muted"))
+        blocks = [(0, header)]
+        if message.created_at is not None:
+            blocks.append((2, self._when(message.created_at, "")))
+        if message.subject:
+            blocks.append((2, literal(message.subject, VALUE_CELLS, self._style("subject"))))
+        # html_to_text drops styles and tracking pixels, and returns cleaned, bounded text.
+        body = html_to_text(message.html)
+        blocks.append((2, Text(body) if body else Text("(no text)", self._style("muted"))))
+        return blocks
+
+
+def _age(when: datetime, now: datetime) -> str:
+    """``3h ago`` for recent times; older ones read as a date (``Mar 3``) already."""
+    short = relative_time(when, now)
+    return f"{short} ago" if short[:-1].isdigit() and short[-1] in "mhd" else short

@@ -1,0 +1,141 @@
+"""The inbox's one-line status: whose inbox, how much is loaded, how fresh, what budget is left."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.widget import Widget
+
+__all__ = ["InboxStatus", "StatusLine"]
+
+Connection = Literal["online", "offline", "stale"]
+
+
+@dataclass(frozen=True, slots=True)
+class InboxStatus:
+    """What the status line shows; the inbox screen builds one after every change."""
+
+    user: str
+    loaded: int
+    total: int | None
+    unread: int
+    """Unread for the user among the loaded conversations."""
+    shown: int
+    """Rows the current filter leaves in the list."""
+    connection: Connection = "online"
+    updated: str | None = None
+    """When the inbox last synced, e.g. ``2m ago``."""
+    rate_remaining: int | None = None
+    rate_limit: int | None = None
+    query: str = ""
+    unread_only: bool = False
+    sort: str = "last activity"
+    busy: str | None = None
+    """What is loading right now, e.g. ``loading page 3``."""
+    error: str | None = None
+    """The last network failure, until a sync succeeds again."""
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.query) or self.unread_only
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    text: str
+    style: str
+    """A component class of the status line (its look lives in styles.tcss)."""
+    keep: int
+    """Lower is kept longer when the line is too narrow."""
+
+
+class StatusLine(Widget):
+    """One line, most important facts first kept; the rest dropped when narrow."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "status--user",
+        "status--count",
+        "status--online",
+        "status--offline",
+        "status--stale",
+        "status--busy",
+        "status--error",
+        "status--filter",
+        "status--quiet",
+    }
+    DEFAULT_CSS = """
+    StatusLine { height: 1; }
+    """
+    SEPARATOR = " · "
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.status: InboxStatus | None = None
+
+    def show(self, status: InboxStatus) -> None:
+        if status != self.status:
+            self.status = status
+            self.refresh()
+
+    def render(self) -> Text:
+        if self.status is None:
+            return Text("")
+        parts = _parts(self.status)
+        width = max(self.size.width, 1)
+        # Drop the least important parts until the rest fits on the line.
+        while len(parts) > 1 and _width(parts) > width:
+            parts.remove(max(parts, key=lambda part: part.keep))
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        for index, part in enumerate(parts):
+            if index:
+                line.append(self.SEPARATOR, self.get_component_rich_style("status--quiet"))
+            line.append(part.text, self.get_component_rich_style(part.style))
+        line.truncate(width, overflow="ellipsis")
+        return line
+
+
+def _width(parts: list[_Part]) -> int:
+    return sum(cell_len(part.text) for part in parts) + cell_len(StatusLine.SEPARATOR) * (
+        len(parts) - 1
+    )
+
+
+def _parts(status: InboxStatus) -> list[_Part]:
+    parts = [_Part(status.user, "status--user", 0)]
+    if status.total is None:
+        count = f"{status.loaded:,} loaded"
+    elif status.loaded >= status.total:
+        count = f"{status.total:,} conversations"
+    else:
+        count = f"{status.loaded:,} of {status.total:,}"
+    if status.filtered:
+        count = f"{status.shown:,} shown · {count}"
+    parts.append(_Part(count, "status--count", 1))
+    parts.append(_Part(f"{status.unread:,} unread", "status--count", 2))
+    if status.error:
+        parts.append(_Part(f"⚠ {status.error}", "status--error", 3))
+    if status.busy:
+        parts.append(_Part(status.busy, "status--busy", 4))
+    label: str = status.connection
+    if status.connection == "offline":
+        label = "offline (cache only)"
+    elif status.updated:
+        label = f"{label}, updated {status.updated}"
+    parts.append(_Part(label, f"status--{status.connection}", 5))
+    filters = []
+    if status.unread_only:
+        filters.append("unread only")
+    if status.query:
+        filters.append(f"filter “{status.query}”")
+    if filters:
+        parts.append(_Part(", ".join(filters), "status--filter", 3))
+    parts.append(_Part(f"sort: {status.sort}", "status--quiet", 7))
+    if status.rate_remaining is not None:
+        budget = f"API {status.rate_remaining}"
+        if status.rate_limit is not None:
+            budget += f"/{status.rate_limit}"
+        parts.append(_Part(f"{budget} left", "status--quiet", 6))
+    return parts

@@ -1,0 +1,85 @@
+"""Draw the README's screenshots from the built-in demo: ``python screenshots/make_screenshots.py``.
+
+The demo is anchored at a fixed time, the app's clock is fixed and the time zone is UTC, so
+the SVGs only change when the app's look does. The app is built by ``make_app``, the same
+factory ``lemlist-tui --demo`` uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from textual.pilot import Pilot  # noqa: E402
+from textual.widgets import Input  # noqa: E402
+
+from lemlist_tui.app import make_app  # noqa: E402
+from lemlist_tui.config import Settings  # noqa: E402
+from lemlist_tui.demo import DemoConfig, DemoLemlist  # noqa: E402
+
+FIXED = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
+SIZE = (120, 36)
+
+SHOTS: tuple[tuple[str, str, bool, Sequence[str]], ...] = (
+    ("picker", "lemlist-tui --demo: whose inbox?", False, ()),
+    ("inbox", "lemlist-tui --demo: the inbox", True, ()),
+    ("detail", "lemlist-tui --demo: a conversation and its thread", True, ("j", "j", "enter")),
+    ("unread", "lemlist-tui --demo: unread only", True, ("u",)),
+    ("help", "lemlist-tui --demo: keys", True, ("question_mark",)),
+)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
+
+
+async def shoot(name: str, title: str, pick_user: bool, keys: Sequence[str], out: Path) -> Path:
+    config = DemoConfig(size=2345, now=FIXED)
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        settings = Settings(
+            demo=True,
+            cache_dir=tmp / "cache",
+            state_path=tmp / "state.json",
+            config_path=tmp / "config.toml",
+            user_id=DemoLemlist(config).team_user_ids[0] if pick_user else None,
+        )
+        app = make_app(settings, demo_config=config, clock=lambda: FIXED)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            for key in keys:
+                await pilot.press(key)
+                await settle(pilot)
+            for field in app.screen.query(Input):
+                field.cursor_blink = False
+            await pilot.pause()
+            svg = app.export_screenshot(title=title)
+    path = out / f"{name}.svg"
+    path.write_text(svg, encoding="utf-8")
+    return path
+
+
+async def main() -> None:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    for name, title, pick_user, keys in SHOTS:
+        path = await shoot(name, title, pick_user, keys, HERE)
+        print(f"wrote {path.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

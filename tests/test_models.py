@@ -183,6 +183,8 @@ def test_thread_and_labels() -> None:
     sent, replied = thread.messages
     assert not sent.inbound and sent.channel == "email" and sent.html == "<p>Hello</p>"
     assert replied.inbound and replied.channel == "linkedin"
+    call = parse_thread_page({"data": [{"_id": "act_3", "type": "aircallDone"}]}).messages[0]
+    assert call.channel == "call"
     assert thread.skipped == ("message 2: not an object",)
     labels = parse_labels([{"_id": "lbl_1", "name": "Hot", "color": "#ff0000"}, {"x": 1}])
     assert [label.name for label in labels] == ["Hot"]

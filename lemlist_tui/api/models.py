@@ -336,6 +336,16 @@ def parse_inbox_page(payload: object, requested_page: int = 1) -> InboxPage:
 # --- the thread ---------------------------------------------------------------------
 
 
+_CHANNEL_PREFIXES = (
+    ("linkedin", "linkedin"),
+    ("whatsapp", "whatsapp"),
+    ("sms", "sms"),
+    ("aircall", "call"),  # lemlist logs calls as aircallDone, aircallCreated, …
+    ("call", "call"),
+    ("email", "email"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ThreadMessage:
     id: str | None
@@ -357,8 +367,8 @@ class ThreadMessage:
     @property
     def channel(self) -> str:
         kind = (self.type or "").lower()
-        for name in ("linkedin", "whatsapp", "sms", "call", "email"):
-            if kind.startswith(name):
+        for prefix, name in _CHANNEL_PREFIXES:
+            if kind.startswith(prefix):
                 return name
         return kind or "message"
 

@@ -31,7 +31,10 @@ ServeDemo = Callable[..., tuple[str, DemoLemlist]]
 @contextmanager
 def running_demo(app: DemoLemlist) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
+    # and accepted sockets inherit proto 0 otherwise; uvicorn writes headers and body
+    # apart, so without it every answer waits out a 40 ms delayed ACK (Nagle).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     # Listening before uvicorn starts: early connections wait in the backlog, not fail.
     sock.listen(128)

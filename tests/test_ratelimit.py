@@ -263,6 +263,16 @@ async def test_remaining_zero_holds_until_reset(
     assert await acquire_all(fake, limiter, 1) == [pytest.approx(held)]
 
 
+async def test_remaining_zero_after_our_own_budget_adds_no_hold(fake: FakeTime) -> None:
+    """The server's reset is rounded to the second; our window already knows better."""
+    limiter = make(fake)
+    starts = await acquire_all(fake, limiter, limiter.limit)
+    limiter.observe(spent(DOCUMENTED_RESET), 200)
+    assert limiter.hold_remaining == 0
+    (next_start,) = await acquire_all(fake, limiter, 1)
+    assert next_start == pytest.approx(starts[0] + limiter.window + limiter.margin)
+
+
 @pytest.mark.parametrize(
     ("retry_after", "held"),
     [
@@ -486,3 +496,48 @@ async def test_real_clock_spreads_a_burst() -> None:
     # Three waves of five: each wave starts a full window after the one before.
     for wave in (1, 2):
         assert starts[wave * limit] - starts[(wave - 1) * limit] >= window
+
+
+# --- Slots held until the answer ---------------------------------------------------------------
+
+
+async def test_a_slot_is_held_until_the_answer_then_a_window(fake: FakeTime) -> None:
+    """The server counts a request on arrival, anywhere up to our answer: a slow answer
+    keeps its slot, so request k + limit never arrives within a window of request k."""
+    limiter = make(fake, 2, 1.0, margin=0.0)
+    starts: list[float] = []
+
+    async def request(answer_after: float) -> None:
+        async with limiter.request():
+            starts.append(fake.now)
+            await fake.sleep(answer_after)
+
+    slow = asyncio.ensure_future(request(3.0))  # answered at t=3
+    quick = asyncio.ensure_future(request(0.1))  # answered at t=0.1
+    await fake.run([quick])
+    third = asyncio.ensure_future(request(0.0))
+    await fake.run([third])
+    # The quick slot frees at 0.1 + 1.0, while the slow one is still out.
+    assert starts == [0.0, 0.0, pytest.approx(1.1)]
+    fourth = asyncio.ensure_future(request(0.0))
+    await fake.run([fourth, slow])
+    assert starts[3] == pytest.approx(2.1)  # the third's slot (answered at 1.1) + 1.0
+    fifth = asyncio.ensure_future(request(0.0))
+    await fake.run([fifth])
+    assert starts[4] == pytest.approx(3.1)  # the fourth answered at 2.1, + 1.0
+
+
+async def test_a_cancelled_request_frees_its_slot_after_a_window(fake: FakeTime) -> None:
+    limiter = make(fake, 1, 1.0, margin=0.0)
+
+    async def hang() -> None:
+        async with limiter.request():
+            await fake.sleep(100.0)
+
+    hung = asyncio.ensure_future(hang())
+    await fake.settle()
+    fake.advance(0.5)
+    hung.cancel()
+    await fake.settle()
+    assert limiter.in_window == 1
+    assert await acquire_all(fake, limiter, 1) == [pytest.approx(1.5)]

@@ -9,7 +9,9 @@ typed errors of :mod:`lemlist_tui.api.errors`; transient ones are retried first.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +74,25 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(attempts=1)
+
+_NOT_JSON = object()
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lenient_json(body: bytes) -> object:
+    """JSON that orjson refuses for a lone surrogate escape alone (``"\\ud83d"``).
+
+    JavaScript's JSON.stringify writes one for a string cut in the middle of an emoji:
+    one such contact name must not make a whole page unreadable. It becomes U+FFFD.
+    Anything else orjson refuses (a cut body, NaN, huge numbers) stays refused.
+    """
+    if b"\\u" not in body:
+        return _NOT_JSON
+    try:
+        text = json.dumps(json.loads(body), ensure_ascii=False)
+        return orjson.loads(_SURROGATE.sub("\ufffd", text))
+    except (ValueError, RecursionError):
+        return _NOT_JSON
 
 
 class LemlistClient:
@@ -209,10 +230,12 @@ class LemlistClient:
     async def _send_once(
         self, method: str, path: str, params: Mapping[str, str], *, what: str
     ) -> object:
-        await self.limiter.acquire()
-        self.requests_sent += 1
         try:
-            async with self._http.stream(method, path, params=params) as response:
+            async with (
+                self.limiter.request(),
+                self._http.stream(method, path, params=params) as response,
+            ):
+                self.requests_sent += 1
                 self.limiter.observe(response.headers, response.status_code)
                 body = await self._read_capped(response)
         except httpx.TimeoutException:
@@ -223,9 +246,10 @@ class LemlistClient:
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise ProtocolError(
-                "lemlist's answer was cut short or is not JSON.", retryable=True
-            ) from None
+            payload = _lenient_json(body)
+        if payload is _NOT_JSON:
+            raise ProtocolError("lemlist's answer was cut short or is not JSON.", retryable=True)
+        return payload
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         chunks: list[bytes] = []

@@ -5,16 +5,21 @@ bucket (burst 20, 10/s) can start 40 requests within some 2-second span and trip
 limiter instead remembers when each of the last `limit` requests started and lets one more
 start only when no window of `window + margin` seconds would hold more than `limit` of them.
 It also listens to the server's X-RateLimit-* and Retry-After headers.
+
+The server counts a request when it *arrives*: somewhere between our start and our answer.
+With `request()`, a slot stays taken until the answer is in, so however the latency jitters,
+request k + limit arrives a full window after request k did. On loopback or a 50 ms link
+that costs a few percent of the ceiling; it never costs a 429.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import re
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -50,6 +55,16 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class _Slot:
+    """One request's place in the window: taken at its start, open until its answer."""
+
+    __slots__ = ("at", "open")
+
+    def __init__(self, at: float, open: bool) -> None:
+        self.at = at
+        self.open = open
+
+
 class SlidingWindowLimiter:
     """Lets at most `limit` requests start in any `window + margin` seconds, in arrival order."""
 
@@ -78,7 +93,7 @@ class SlidingWindowLimiter:
         self._clock = clock
         self._sleep = sleep
         self._wall_clock = wall_clock
-        self._starts: deque[float] = deque()  # start times within the last span, oldest first
+        self._slots: list[_Slot] = []  # open ones, and closed ones within the last span
         self._hold_until = -math.inf
         self._status: RateLimitStatus | None = None
         self._lock: asyncio.Lock | None = None
@@ -86,6 +101,18 @@ class SlidingWindowLimiter:
 
     async def acquire(self) -> None:
         """Wait for a slot and record the start of one request."""
+        await self._take(open=False)
+
+    @contextlib.asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        """Wait for a slot and hold it for the request made inside, until its answer is in."""
+        slot = await self._take(open=True)
+        try:
+            yield
+        finally:
+            slot.at, slot.open = self._clock(), False
+
+    async def _take(self, *, open: bool) -> _Slot:
         # One waiter at a time checks the clock and sleeps; the rest queue on the lock, which
         # wakes them in arrival order.  A cancelled waiter leaves the lock (and records nothing).
         async with self._queue():
@@ -93,8 +120,9 @@ class SlidingWindowLimiter:
                 now = self._clock()
                 delay = self._delay(now)
                 if delay <= _EPSILON:
-                    self._starts.append(now)
-                    return
+                    slot = _Slot(now, open)
+                    self._slots.append(slot)
+                    return slot
                 await self._sleep(delay)
 
     def observe(self, headers: Mapping[str, str], status: int) -> None:
@@ -114,7 +142,11 @@ class SlidingWindowLimiter:
         # than against ours, keeps a skewed local clock from turning into a long hold.
         server_now = _parse_http_date(fields.get("date")) or self._wall_clock()
         hold = 0.0
-        if remaining == 0:
+        # Remaining 0 after our own `limit` starts says nothing the sliding window does not
+        # already know, and more precisely: the reset is rounded to the second, so holding
+        # for it would idle up to a second of every window. It matters when someone else
+        # spends this key's budget, and then our own count is below the limit.
+        if remaining == 0 and self.in_window < self.limit:
             until_reset = (reset_at - server_now).total_seconds() if reset_at else 0.0
             hold = min(until_reset, self.max_hold) if until_reset > 0 else self.window
         if status == 429:
@@ -136,9 +168,9 @@ class SlidingWindowLimiter:
 
     @property
     def in_window(self) -> int:
-        """Starts recorded within the current window."""
+        """Slots taken within the current window, requests still in flight included."""
         since = self._clock() - self._span
-        return sum(1 for start in self._starts if start > since)
+        return sum(1 for slot in self._slots if slot.open or slot.at > since)
 
     @property
     def hold_remaining(self) -> float:
@@ -147,12 +179,15 @@ class SlidingWindowLimiter:
 
     def _delay(self, now: float) -> float:
         """Seconds to wait before one more start at `now` would be within the limit."""
-        while self._starts and self._starts[0] <= now - self._span:
-            self._starts.popleft()
+        horizon = now - self._span
+        self._slots = [slot for slot in self._slots if slot.open or slot.at > horizon]
         delay = self._hold_until - now
-        if len(self._starts) >= self.limit:
-            # The start `limit` places back must leave the span first.
-            delay = max(delay, self._starts[-self.limit] + self._span - now)
+        if len(self._slots) >= self.limit:
+            # Enough slots must leave the span for one more to fit. One still in flight
+            # leaves a span after its answer at the earliest: count it as ending now, and
+            # look again then.
+            ends = sorted(now if slot.open else slot.at for slot in self._slots)
+            delay = max(delay, ends[len(ends) - self.limit] + self._span - now)
         return delay
 
     def _hold(self, seconds: float) -> None:

@@ -172,6 +172,9 @@ class LemlistApp(App[None]):
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:
+            # Hidden under every other screen, the indicator would still animate at 16
+            # frames a second and redraw the screen in front: 100 KB/s of output, idle.
+            self.query(LoadingIndicator).remove()
             self.push_screen(screen)
 
     # --- app-wide keys -----------------------------------------------------------------

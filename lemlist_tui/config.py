@@ -7,6 +7,7 @@ command line (a process's arguments are visible to every user of the machine).
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import tomllib
@@ -94,6 +95,13 @@ def load_config(path: Path | None = None) -> ConfigFile:
 
     api_key = typed("api_key", str)
     fresh_for = typed("fresh_for", (int, float))
+    if fresh_for is not None:
+        try:
+            fresh_for = float(fresh_for)
+        except OverflowError:  # an integer beyond any float
+            fresh_for = math.inf
+        if not 0 <= fresh_for < math.inf:
+            raise ConfigError(f"{path}: `fresh_for` must be a number of seconds, 0 or more.")
     warnings: list[str] = []
     if api_key and _readable_by_others(path):
         warnings.append(
@@ -102,7 +110,7 @@ def load_config(path: Path | None = None) -> ConfigFile:
     return ConfigFile(
         api_key=api_key.strip() or None if api_key else None,
         base_url=typed("base_url", str),
-        fresh_for=float(fresh_for) if fresh_for is not None else None,
+        fresh_for=fresh_for,
         theme=typed("theme", str),
         warnings=tuple(warnings),
     )

@@ -43,7 +43,7 @@ _ESCAPE_SEQUENCE = re.compile(
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Invisible characters that reorder or hide text (bidi controls, zero-width spaces).  ZWJ
-# (U+200D) and ZWNJ (U+200C) stay: emoji sequences and Persian need them.
+# (U+200D) and ZWNJ (U+200C) stay: emoji sequences and Persian need them (but see below).
 _INVISIBLE = "\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
 # Line breaks of every flavour, and the other whitespace controls.
 _BREAKS = "\t\n\x0b\x0c\r\x85\u2028\u2029"
@@ -52,6 +52,18 @@ _LINE_BREAKS = re.compile(f"[{_BREAKS}]")
 _BLOCK_JUNK = re.compile(f"[\x00-\x08\x0b\x0e-\x1f\x7f-\x84\x86-\x9f{_INVISIBLE}]")
 _BLOCK_BREAKS = re.compile("\r\n?|[\x0c\x85\u2028\u2029]")
 _MAX_MARKS = 3  # combining marks kept on one base character
+
+# A zero-width joiner belongs between two emoji ("👩‍👩‍👧"). Anywhere else Rich counts the
+# joined run ("x‍x‍x…") as one cell while a terminal draws every character, so the row
+# overflows its columns; and no real sequence joins more than four emoji.
+_PICTOGRAPHIC = (
+    "\u00a9\u00ae\u203c\u2049\u2122\u2139\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff"
+    "\u25a0-\u27bf\u2b00-\u2bff\u3030\u303d\u3297\u3299\U0001f000-\U0001faff"
+)
+_EMOJI_END = f"{_PICTOGRAPHIC}\ufe0f\U0001f3fb-\U0001f3ff"  # an emoji, its VS16 or skin tone
+_STRAY_JOINER = re.compile(f"(?<![{_EMOJI_END}])\u200d|\u200d(?![{_PICTOGRAPHIC}])")
+_EMOJI = f"[{_PICTOGRAPHIC}][\ufe0f\U0001f3fb-\U0001f3ff]?"
+_LONG_CHAIN = re.compile(f"(?:{_EMOJI}\u200d){{4,}}{_EMOJI}")
 
 
 @functools.cache
@@ -78,8 +90,18 @@ def _strip_escapes(value: object) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
+def _split_chain(match: re.Match[str]) -> str:
+    emoji = match.group().split("\u200d")
+    return "\u200d".join(emoji[:4]) + "".join(emoji[4:])
+
+
 def _trim_marks(text: str) -> str:
-    return text if text.isascii() else _excess_marks().sub("", text)
+    """At most three combining marks on a character; joiners only inside emoji sequences."""
+    if text.isascii():
+        return text
+    if "\u200d" in text:
+        text = _LONG_CHAIN.sub(_split_chain, _STRAY_JOINER.sub("", text))
+    return _excess_marks().sub("", text)
 
 
 def _fit_cells(text: str, max_cells: int) -> str:

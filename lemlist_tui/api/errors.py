@@ -6,6 +6,7 @@ server text through :func:`scrub`, which removes the key and control characters.
 
 from __future__ import annotations
 
+import base64
 import re
 
 __all__ = [
@@ -25,11 +26,22 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+")
 
 
 def scrub(text: str, secret: str | None = None, limit: int = 200) -> str:
-    """Server text made safe for one line of a message: no key, no controls, bounded."""
+    """Server text made safe for one line of a message: no key, no controls, bounded.
+
+    A proxy's error page may echo the request's ``Authorization: Basic …`` header: the
+    key's base64 forms go too.
+    """
     if secret:
-        text = text.replace(secret, "•••")
+        for form in _forms(secret):
+            text = text.replace(form, "•••")
     text = _CONTROL.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _forms(secret: str) -> tuple[str, ...]:
+    basic = base64.b64encode(f":{secret}".encode()).decode()
+    bare = base64.b64encode(secret.encode()).decode()
+    return (secret, basic, basic.rstrip("="), bare, bare.rstrip("="))
 
 
 class LemlistError(Exception):

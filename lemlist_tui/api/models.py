@@ -8,6 +8,7 @@ frame is wrong (not an object, no ``data`` list) raises :class:`ProtocolError`.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,13 +61,18 @@ def _bool(obj: Mapping[str, Any], key: str) -> bool:
     return obj.get(key) is True
 
 
+_INT_TEXT = re.compile(r"-?[0-9]{1,18}")
+
+
 def _int(obj: Mapping[str, Any], key: str) -> int | None:
     value = obj.get(key)
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    # ASCII digits only, and few: "²".isdigit() holds but int("²") raises, and int() of
+    # 5,000 digits raises too.
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
         return int(value)
     return None
 
@@ -85,9 +91,10 @@ def parse_datetime(value: object) -> datetime | None:
     if isinstance(value, str) and value:
         try:
             parsed = datetime.fromisoformat(value)
-        except ValueError:
+            # astimezone overflows at the ends of time ("0001-01-01T00:00:00+05:00").
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
             return None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
             return datetime.fromtimestamp(value / 1000, UTC)

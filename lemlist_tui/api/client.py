@@ -231,13 +231,11 @@ class LemlistClient:
         self, method: str, path: str, params: Mapping[str, str], *, what: str
     ) -> object:
         try:
-            async with (
-                self.limiter.request(),
-                self._http.stream(method, path, params=params) as response,
-            ):
+            async with self.limiter.request():
                 self.requests_sent += 1
-                self.limiter.observe(response.headers, response.status_code)
-                body = await self._read_capped(response)
+                async with self._http.stream(method, path, params=params) as response:
+                    self.limiter.observe(response.headers, response.status_code)
+                    body = await self._read_capped(response)
         except httpx.TimeoutException:
             raise RequestTimeoutError(self._timeout) from None
         except httpx.TransportError as error:

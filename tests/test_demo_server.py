@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
+import hashlib
 import itertools
 import json
+import random
 import re
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Callable, MutableMapping
@@ -21,6 +24,7 @@ import httpx
 import pytest
 from demo_fixtures import FIXED_NOW
 
+import lemlist_tui.demo.server as demo_server
 from lemlist_tui.demo import (
     DEMO_API_KEY,
     DEMO_BASE_URL,
@@ -29,6 +33,8 @@ from lemlist_tui.demo import (
     Fault,
     RequestRecord,
 )
+from lemlist_tui.demo.draws import Draws
+from lemlist_tui.demo.ids import BASE62, IndexedIds
 
 AUTH_TEXT = "The authentication you supplied is incorrect"
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -382,6 +388,42 @@ async def test_same_seed_same_answers_other_seed_other_answers() -> None:
     assert first == again
     assert first[0] != other[0]
     assert first[1] != other[1]
+
+
+# sha256 of the raw answers for seed 7 at FIXED_NOW: the generator may get faster, never
+# different (the app's snapshot tests are made from this data).
+PINNED_SHA256 = {
+    "page 1": "ef9004c8787b9129c9653e6116fced5bc1971a4707c8cf0e69dd94318b525364",
+    "threads of page 1": "0485f4eae6ea275420614cd81396bed979ae4d867442ed743a197daaf65ddaaf",
+    "page 50": "71b59d20fcc5c94c93c9bfaecf6bbde18997ecd2c62646a7d6eead40e71a9054",
+    "threads of page 50": "3a429fb4a793c41ce97be5a792ca11050738452aecf44a8af6088096db236920",
+    "/team?version=v2": "d494082e885ec84763df5eaac9ab887ccfada88fd00da6c1c9a80f08b272d438",
+    "/inbox/labels": "88ec82fe018e312ec24e04cee8efba17f7e541117eaa1df1915bff93cd086636",
+    "/users/{user}": "50e73f417004cc07512fcfd218857b8ee22bea330467fd417b377fc7075868c3",
+}
+
+
+async def test_seed_7_answers_are_byte_for_byte_pinned() -> None:
+    app = DemoLemlist(roomy(size=10_000, seed=7))
+    user = app.team_user_ids[0]
+    seen: dict[str, str] = {}
+    async with connect(app) as client:
+        for page in (1, 50):
+            response = await client.get(
+                "/inbox", params={"userId": user, "page": page, "limit": 100}
+            )
+            seen[f"page {page}"] = hashlib.sha256(response.content).hexdigest()
+            threads = hashlib.sha256()
+            for conversation in response.json()["data"]:
+                answer = await client.get(
+                    f"/inbox/{conversation['contactId']}", params={"userId": user}
+                )
+                threads.update(answer.content)
+            seen[f"threads of page {page}"] = threads.hexdigest()
+        for path in ("/team?version=v2", "/inbox/labels", "/users/{user}"):
+            response = await client.get(path.format(user=user))
+            seen[path] = hashlib.sha256(response.content).hexdigest()
+    assert seen == PINNED_SHA256
 
 
 async def test_without_an_anchor_the_newest_conversation_is_just_now() -> None:
@@ -867,6 +909,152 @@ async def test_live_faults_cut_drop_and_stall(serve_demo: ServeDemo) -> None:
     assert len(cut.content) == 20
     assert fine.status_code == 200
     assert all(f.times == 0 for f in app.faults)
+
+
+# -- the generator and the event loop --------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", ["7:conversation:0", "7:team", "8:thread:123456", ""])
+def test_draws_consume_the_stream_as_the_stdlib_does(seed: str) -> None:
+    stdlib, draws = random.Random(seed), Draws(seed)
+    for n in (1, 2, 3, 7, 62, 64, 180_000, 10**12):
+        assert draws.below(n) == stdlib.randrange(n)
+        assert draws.between(5, n + 5) == stdlib.randint(5, n + 5)
+        options = "abcdefg"[: n % 7 + 1]
+        assert draws.pick(options) == stdlib.choice(options)
+    for _ in range(300):
+        assert draws.pick_weighted("xyz", [68, 80, 100]) == stdlib.choices("xyz", [68, 12, 20])[0]
+        assert draws.text(BASE62, 17) == "".join(stdlib.choices(BASE62, k=17))
+        assert draws.text("ab", 3) == "".join(stdlib.choices("ab", k=3))
+        assert draws.random() == stdlib.random()
+    assert draws.getstate() == stdlib.getstate()[1]
+
+
+@pytest.mark.parametrize("n", [62, 200])
+def test_draws_text_rounds_as_the_floats_do(n: int) -> None:
+    # Picks where n * x / 2**53 lies just under an integer: random() * n rounds up to it in
+    # floats, so random.choices picks the next character, and text() must too.
+    alphabet = (BASE62 * 4)[:n]
+    near = [
+        (q * 2**53 - delta) // n
+        for q in range(1, n)
+        for delta in range(1, 200)
+        if (q * 2**53 - delta) % n == 0
+    ]
+    rounded_up = [x for x in near if int(x / 2**53 * float(n)) != (n * x) >> 53]
+    assert rounded_up
+
+    class Rigged(Draws):  # its next getrandbits() is ``lane``: the two outputs behind one pick
+        lane = 0
+
+        def getrandbits(self, k: int, /) -> int:
+            return self.lane
+
+    for x in rounded_up:
+        rigged = Rigged("any")
+        rigged.lane = ((x >> 26) << 5) | ((x & (2**26 - 1)) << 6 << 32)
+        assert rigged.text(alphabet, 1) == alphabet[int(x / 2**53 * float(n))]
+
+
+def test_indexed_ids_decode_to_their_index_and_reject_others() -> None:
+    ids = IndexedIds("ibx", 7)
+    for index in (0, 1, 2**21 - 1, 2**21, 99_999, 10_000_000, 62**7 - 1):
+        made = ids.encode(index)
+        assert re.fullmatch(r"ibx_[0-9A-Za-z]{17}", made)
+        assert ids.decode(made) == index
+        tampered = made[:-1] + ("A" if made[-1] != "A" else "B")
+        assert ids.decode(tampered) is None
+    assert IndexedIds("ctc", 7).decode(ids.encode(5)) is None
+    assert IndexedIds("ibx", 8).encode(5) != ids.encode(5)
+
+
+async def test_big_pages_are_built_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    builders: list[threading.Thread] = []
+    real = demo_server.page_json
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        builders.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(demo_server, "page_json", spy)
+    app = DemoLemlist(roomy(size=300))
+    async with connect(app) as client:
+        big = await inbox(client, app.team_user_ids[0], limit=100)
+        small = await inbox(client, app.team_user_ids[0], limit=10, page=11)
+    assert [c["_id"] for c in big["data"] + small["data"]] == app.conversation_ids()[:110]
+    loop_thread = threading.current_thread()
+    assert [builder is loop_thread for builder in builders] == [False, True]
+
+
+async def test_the_event_loop_runs_while_a_big_page_is_built() -> None:
+    app = DemoLemlist(roomy(size=2000, max_page_size=2000))
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        async with connect(app) as client:
+            await asyncio.sleep(0)
+            before = ticks
+            body = await inbox(client, app.team_user_ids[0], limit=2000)
+            during = ticks - before
+    finally:
+        ticker.cancel()
+    assert len(body["data"]) == 2000
+    assert during >= 10  # built on the loop, the page would leave it no turn at all
+
+
+async def test_a_page_shows_the_inbox_as_it_was_when_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = DemoLemlist(roomy(size=300))
+    me = app.team_user_ids[0]
+    async with connect(app) as client:
+        asked = await inbox(client, me)
+        target = next(c for c in asked["data"] if not read_flag(c, me) and "labels" not in c)
+        label = (await client.get("/inbox/labels")).json()[0]["_id"]
+
+        building, finish = threading.Event(), threading.Event()
+        real = demo_server.page_json
+
+        def slow(*args: Any, **kwargs: Any) -> Any:
+            building.set()
+            assert finish.wait(10)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(demo_server, "page_json", slow)
+        page = asyncio.create_task(inbox(client, me))
+        assert await asyncio.to_thread(building.wait, 10)
+        # The inbox changes while the page is built: nothing on the loop waits for the builder.
+        labelled = asyncio.create_task(
+            client.post(
+                f"/inbox/conversations/labels/{target['contactId']}",
+                json={"labelIds": [label], "appendLabels": True},
+            )
+        )
+        opened = asyncio.create_task(thread(client, target["contactId"], me, markAsRead="true"))
+        for _ in range(1000):
+            if app.is_read(target["_id"], me):
+                break
+            await asyncio.sleep(0.01)
+        added = app.add_conversations(1)
+        assert not labelled.done() and not opened.done()  # they are answered after the page
+        finish.set()
+        then = await page
+        assert (await labelled).status_code == 200
+        await opened
+        now = await inbox(client, me)
+    assert then == asked
+    assert now["pagination"]["totalItems"] == 301
+    assert now["data"][0]["_id"] == added[0]
+    [changed] = [c for c in now["data"] if c["_id"] == target["_id"]]
+    assert read_flag(changed, me)
+    assert changed["labels"] == [label]
 
 
 # -- plumbing ---------------------------------------------------------------------------------

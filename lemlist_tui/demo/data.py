@@ -2,31 +2,49 @@
 
 Conversation ``i`` is a pure function of ``(seed, i)``: nothing is generated up front, so a
 100,000-conversation inbox costs no more to create than a ten-conversation one. Ids carry their
-index (through a keyed permutation, so they still look random), which lets the server find a
-conversation from its ``ibx_``/``ctc_`` id without any table.
+index (see :mod:`lemlist_tui.demo.ids`), which lets the server find a conversation from its
+``ibx_``/``ctc_`` id without any table. Word lists live in :mod:`lemlist_tui.demo.texts`.
 
-The text pools are fictional: every domain ends in ``.example`` or ``.test``.
+A crawl builds every conversation once, 100 to a page: :meth:`DemoData._build` is the hot
+path, hence its flat style and :class:`~lemlist_tui.demo.draws.Draws`. Everything here is
+immutable after construction, so pages and threads may be built in worker threads.
 """
-
-# Names and subjects hold look-alike letters (dotless i, the times sign) on purpose.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import html
-import random
-import unicodedata
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
+
+from lemlist_tui.demo.draws import Draws
+from lemlist_tui.demo.ids import IndexedIds, random_id
+from lemlist_tui.demo.texts import (
+    ANSWERS,
+    CALL_NOTES,
+    COMPANIES,
+    FOLLOW_UPS,
+    HOOKS,
+    INBOUND_REPLIES,
+    LABELS,
+    NAME_GROUPS,
+    NOTABLE_NAMES,
+    OPPORTUNITY_TYPES,
+    PROOFS,
+    SHORT_INBOUND,
+    SHORT_OUTBOUND,
+    STYLE_BLOCK,
+    SUBJECTS,
+    TEAM,
+    VALUES,
+    PersonName,
+    ascii_fold,
+)
 
 JsonObject = dict[str, Any]
-
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-ID_LENGTH = 17
 
 TEAM_NAME = "Acme Sales"
 TEAM_DOMAIN = "acme-sales.example"
@@ -40,6 +58,24 @@ _JITTER_MS = 3 * 60_000
 _MINUTE = 60_000
 _HOUR = 60 * _MINUTE
 _DAY = 24 * _HOUR
+
+# Probability that a conversation is unread, per team member (cycled).
+_UNREAD_RATE = (0.25, 0.40, 0.12, 0.30, 0.18)
+
+_CHANNEL_PROFILES: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("email",), 68),
+    (("email", "linkedin"), 12),
+    (("linkedin",), 10),
+    (("email", "whatsapp"), 4),
+    (("email", "sms"), 3),
+    (("email", "call"), 3),
+)
+_PROFILES = tuple(profile for profile, _ in _CHANNEL_PROFILES)
+_PROFILE_TOTALS = tuple(itertools.accumulate(weight for _, weight in _CHANNEL_PROFILES))
+
+_UNREPLIED_COUNTS = (1, 1, 2, 2, 3, 3, 4)
+_OPPORTUNITY_COUNTS = (1, 1, 2)
+_CAMPAIGNS = 7
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -58,9 +94,23 @@ def from_ms(ms: int) -> datetime:
     return _EPOCH + timedelta(milliseconds=ms)
 
 
+@functools.lru_cache(maxsize=1024)
+def _iso_date(days: int) -> str:
+    return f"{_EPOCH + timedelta(days=days):%Y-%m-%dT}"
+
+
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
+_THREE_DIGITS = tuple(f"{n:03d}" for n in range(1000))
+
+
 def iso_ms(ms: int) -> str:
     """The API's timestamp format: ``2024-12-17T09:42:32.971Z``."""
-    return f"{from_ms(ms):%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
+    days, in_day = divmod(ms, _DAY)  # a datetime per timestamp would cost five times as much
+    seconds, milli = divmod(in_day, 1000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    two = _TWO_DIGITS
+    return f"{_iso_date(days)}{two[hour]}:{two[minute]}:{two[second]}.{_THREE_DIGITS[milli]}Z"
 
 
 def js_date(epoch_seconds: int) -> str:
@@ -83,336 +133,9 @@ def _mail_date(ms: int) -> str:
     )
 
 
-# -- ids --------------------------------------------------------------------------------------
-
-_M64 = (1 << 64) - 1
-_HALF_BITS = 21
-_HALF_MASK = (1 << _HALF_BITS) - 1
-_PAYLOAD_DIGITS = 7
-_PAYLOAD_SPACE = 62**_PAYLOAD_DIGITS  # < 2**42: a 42-bit permutation cycle-walks into it
-_PAYLOAD_SLOTS = (1, 4, 6, 9, 11, 14, 16)
-_FILLER_SLOTS = tuple(p for p in range(ID_LENGTH) if p not in _PAYLOAD_SLOTS)
-
-
-def _mix64(value: int) -> int:
-    """splitmix64's finaliser: a cheap, well-spread 64-bit hash."""
-    value = (value + 0x9E3779B97F4A7C15) & _M64
-    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _M64
-    return value ^ (value >> 31)
-
-
-def _stable_hash(text: str) -> int:
-    # Python's hash() of a str changes per process; ids must not.
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-
-
-def random_id(prefix: str, rng: random.Random) -> str:
-    return f"{prefix}_{''.join(rng.choices(BASE62, k=ID_LENGTH))}"
-
-
-class IndexedIds:
-    """Random-looking ids that decode back to the index they were made from.
-
-    Seven of the 17 characters are a keyed Feistel permutation of the index (so neighbours
-    look unrelated); the other ten are a keyed hash, which doubles as a checksum on decode.
-    """
-
-    def __init__(self, prefix: str, seed: int) -> None:
-        self.prefix = prefix
-        base = _stable_hash(f"{prefix}:{seed}")
-        self._round_keys = tuple(_mix64(base + r) for r in range(4))
-        self._filler_key = _mix64(base ^ 0x5DEECE66D)
-
-    def _round(self, half: int, r: int) -> int:
-        return _mix64(half ^ self._round_keys[r]) & _HALF_MASK
-
-    def _encrypt(self, value: int) -> int:
-        left, right = value >> _HALF_BITS, value & _HALF_MASK
-        for r in range(4):
-            left, right = right, left ^ self._round(right, r)
-        return (left << _HALF_BITS) | right
-
-    def _decrypt(self, value: int) -> int:
-        left, right = value >> _HALF_BITS, value & _HALF_MASK
-        for r in reversed(range(4)):
-            left, right = right ^ self._round(left, r), left
-        return (left << _HALF_BITS) | right
-
-    def encode(self, index: int) -> str:
-        payload = self._encrypt(index)
-        while payload >= _PAYLOAD_SPACE:  # cycle walking keeps it a permutation of the space
-            payload = self._encrypt(payload)
-        chars = [""] * ID_LENGTH
-        for slot in reversed(_PAYLOAD_SLOTS):
-            payload, digit = divmod(payload, 62)
-            chars[slot] = BASE62[digit]
-        state = self._filler_key ^ index
-        for slot in _FILLER_SLOTS:
-            state = _mix64(state)
-            chars[slot] = BASE62[state % 62]
-        return f"{self.prefix}_{''.join(chars)}"
-
-    def decode(self, identifier: str) -> int | None:
-        """The index ``identifier`` was made from, or None if no index makes it."""
-        head, _, body = identifier.partition("_")
-        if head != self.prefix or len(body) != ID_LENGTH:
-            return None
-        payload = 0
-        for slot in _PAYLOAD_SLOTS:
-            digit = BASE62.find(body[slot])
-            if digit < 0:
-                return None
-            payload = payload * 62 + digit
-        index = self._decrypt(payload)
-        while index >= _PAYLOAD_SPACE:
-            index = self._decrypt(index)
-        return index if self.encode(index) == identifier else None
-
-
-# -- text pools -------------------------------------------------------------------------------
-
-_TRANSLIT = str.maketrans(
-    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "đ": "d",
-     "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "ı": "i", "œ": "oe"}
-)  # fmt: skip
-
-
-def ascii_fold(text: str) -> str:
-    """``Łukasz Wiśniewski`` -> ``lukaszwisniewski``: what an email address is made of."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
-    return "".join(c for c in decomposed.lower() if c.isascii() and c.isalnum())
-
-
-@dataclass(frozen=True, slots=True)
-class PersonName:
-    first: str
-    full: str
-    first_ascii: str
-    last_ascii: str
-
-
-def _split(token: str) -> tuple[str, str]:
-    """``"王:wang"`` -> (``王``, ``wang``); plain tokens fold themselves."""
-    shown, _, romanised = token.partition(":")
-    return shown, romanised or ascii_fold(shown)
-
-
-# (given names, family names, order): "western" = given family, "eastern" = family given,
-# "joined" = family+given without a space (Chinese, Korean).
-_NAME_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
-    (("Renée", "Étienne", "Chloé", "Théo", "Léa", "Aurélien", "Inès"),
-     ("Dubois", "Lefèvre", "Moreau", "Girard", "Fournier", "Lambert"), "western"),
-    (("Siobhán", "Ciarán", "Aoife", "Seán", "Renée"),
-     ("O'Connor", "Murphy", "Kavanagh", "O'Sullivan", "Byrne"), "western"),
-    (("José", "María", "Lucía", "Javier", "Ana Belén", "Íñigo"),
-     ("Núñez", "García", "Fernández", "Peña", "Ibáñez", "Muñoz"), "western"),
-    (("João", "Conceição", "Thiago", "Luísa"),
-     ("Gonçalves", "Araújo", "Magalhães", "Simões"), "western"),
-    (("Søren", "Zoë", "Åsa", "Björn", "Linnéa", "Øystein"),
-     ("Ångström", "Kierkegaard", "Lindqvist", "Sørensen", "Håkansson", "Järvinen"), "western"),
-    (("Łukasz", "Zbigniew", "Wojciech", "Jiří", "Tomáš"),
-     ("Wiśniewski", "Wójcik", "Kowalczyk", "Dvořák", "Nowak"), "western"),
-    (("Ayşe", "Mehmet", "Elif", "Çağrı", "Gülşen", "Oğuz"),
-     ("Yılmaz", "Şahin", "Öztürk", "Çelik", "Doğan"), "western"),
-    (("Minh", "Lan", "Hùng", "Thảo", "Dũng"),
-     ("Nguyễn Thị", "Trần Văn", "Lê", "Phạm", "Hoàng"), "eastern"),
-    (("芳:fang", "伟:wei", "静:jing", "磊:lei", "婷:ting"),
-     ("王:wang", "李:li", "张:zhang", "刘:liu", "陈:chen"), "joined"),
-    (("민준:minjun", "서연:seoyeon", "지우:jiwoo"),
-     ("김:kim", "박:park", "최:choi"), "joined"),
-    (("Yūki", "Haruto", "Sakura", "Ren", "Aoi"),
-     ("Satō", "Tanaka", "Kobayashi", "Yamamoto", "Itō"), "western"),
-    (("Priyanka", "Arjun", "Ananya", "Rohan", "Deepika", "Vikram"),
-     ("Sharma", "Iyer", "Chatterjee", "Reddy", "Patel", "Nair"), "western"),
-    (("Chiamaka", "Oluwaseun", "Kwabena", "Ngozi", "Tunde"),
-     ("Okafor", "Adeyemi", "Mensah", "Eze", "Boateng"), "western"),
-    (("Jürgen", "Käthe", "Lukas", "Anneliese", "Maximilian"),
-     ("Müller", "Größer", "Schäfer", "Weiß", "Becker"), "western"),
-    (("Layla", "Omar", "Youssef", "Fatima", "Karim"),
-     ("Haddad", "Al-Farsi", "Benali", "Mansour"), "western"),
-    (("Jordan", "Taylor", "Morgan", "Casey", "Alex", "Emily", "Michael"),
-     ("Smith", "Johnson", "Williams", "Brown", "Davis", "Miller"), "western"),
-    (("Sanne", "Joost", "Maarten", "Femke"),
-     ("van der Berg", "de Vries", "Jansen", "van Dijk"), "western"),
-)  # fmt: skip
-
-# Names worth seeing as they are (first, full, first_ascii, last_ascii).
-_NOTABLE_NAMES: tuple[PersonName, ...] = (
-    PersonName("Zoë", "Zoë Ångström", "zoe", "angstrom"),
-    PersonName("José", "José Núñez", "jose", "nunez"),
-    PersonName("Łukasz", "Łukasz Wiśniewski", "lukasz", "wisniewski"),
-    PersonName("芳", "王芳", "fang", "wang"),
-    PersonName("Minh", "Nguyễn Thị Minh", "minh", "nguyen"),
-    PersonName("Ayşe", "Ayşe Yılmaz", "ayse", "yilmaz"),
-    PersonName("Søren", "Søren Kierkegaard", "soren", "kierkegaard"),
-    PersonName("Renée", "Renée O'Connor", "renee", "oconnor"),
-    PersonName("Анна", "Анна Смирнова", "anna", "smirnova"),
-    PersonName("Björk", "Björk Guðmundsdóttir", "bjork", "gudmundsdottir"),
-    PersonName("Françoise", "Françoise Lefèvre-Duval", "francoise", "lefevreduval"),
-    PersonName("Mary-Kate", "Mary-Kate O'Brien-Smith", "marykate", "obriensmith"),
-)
-
-_COMPANIES: tuple[tuple[str, str], ...] = (
-    ("Northwind Traders", "northwind.example"),
-    ("Globex Corporation", "globex.example"),
-    ("Initech", "initech.test"),
-    ("Umbrella Analytics", "umbrella-analytics.example"),
-    ("Vandelay Industries", "vandelay.example"),
-    ("Hooli", "hooli.test"),
-    ("Soylent Foods", "soylent.example"),
-    ("Wonka Confections", "wonka.example"),
-    ("Tyrell Systems", "tyrell.example"),
-    ("Cyberdyne Robotics", "cyberdyne.test"),
-    ("Müller & Söhne GmbH", "mueller-soehne.example"),
-    ("Ångström Optics AB", "angstrom-optics.example"),
-    ("Société Lumière SAS", "societe-lumiere.example"),
-    ("Zürich Precision AG", "zuerich-precision.test"),
-    ("Nakamura Kōgyō", "nakamura-kogyo.example"),
-    ("Café Olé Roasters", "cafe-ole.example"),
-    ("Blue Fjord Shipping", "bluefjord.example"),
-    ("Sakura Fintech", "sakura-fintech.example"),
-    ("Lagos Cloud Ltd", "lagoscloud.example"),
-    ("Bangalore Data Labs", "blr-datalabs.example"),
-    ("Hanoi Textiles", "hanoi-textiles.test"),
-    ("İstanbul Mobilya", "istanbul-mobilya.example"),
-    ("Kraków Software House", "krakow-software.example"),
-    ("São Paulo Agritech", "sp-agritech.example"),
-    ("Nordlys Energy", "nordlys.test"),
-    ("Stark & Wayne Logistics", "stark-wayne.example"),
-)
-
-# (first, last, role, mailbox provider) of the team; more users than this repeat with a number.
-_TEAM: tuple[tuple[str, str, str, str], ...] = (
-    ("Camille", "Martin", "admin", "google"),
-    ("Jonas", "Becker", "user", "microsoft"),
-    ("Priya", "Raman", "user", "google"),
-    ("Diego", "Álvarez", "user", "smtp"),
-    ("Aiko", "Tanaka", "admin", "google"),
-    ("Malik", "Johnson", "user", "microsoft"),
-    ("Sofia", "Rossi", "user", "google"),
-    ("Liam", "O'Brien", "user", "google"),
-)
-
-# Probability that a conversation is unread, per team member (cycled).
-_UNREAD_RATE = (0.25, 0.40, 0.12, 0.30, 0.18)
-
-_CHANNEL_PROFILES: tuple[tuple[tuple[str, ...], int], ...] = (
-    (("email",), 68),
-    (("email", "linkedin"), 12),
-    (("linkedin",), 10),
-    (("email", "whatsapp"), 4),
-    (("email", "sms"), 3),
-    (("email", "call"), 3),
-)
-
-_LABELS: tuple[tuple[str, str], ...] = (
-    ("Interested", "#22C55E"),
-    ("Meeting booked", "#3B82F6"),
-    ("Follow up", "#F59E0B"),
-    ("Not now", "#A855F7"),
-    ("Wrong person", "#EF4444"),
-    ("VIP ⭐", "#EAB308"),
-)
-
-_OPPORTUNITY_TYPES = ("interested", "meeting_booked", "meeting_done", "deal_won", "deal_lost")
-
-_CAMPAIGNS = 7
-
-_SUBJECTS = (
-    "Quick question about {company}",
-    "{first}, an idea for {company}",
-    "{company} × Acme Sales",
-    "Cutting ramp-up time at {company}",
-    "Worth a 15-minute chat?",
-    "Intro: Acme Sales → {company}",
-    "Your outbound at {company}",
-)
-
-_HOOKS = (
-    "hiring three SDRs this quarter",
-    "expanding into the DACH market",
-    "rolling out a new pricing page",
-    "opening an office in Lisbon",
-    "moving pipeline reviews off spreadsheets",
-    "launching a partner programme",
-)
-
-_VALUES = (
-    "book 30% more meetings without adding headcount",
-    "cut ramp-up time for new reps in half",
-    "keep every follow-up on time across email &amp; LinkedIn",
-    "turn cold lists into warm conversations",
-)
-
-_PROOFS = (
-    "Globex saw a 2&times; reply rate in six weeks",
-    "Initech&rsquo;s team books 40 demos a month with it",
-    "Soylent Foods replaced three tools with it",
-    "the team at Hooli calls it their secret weapon",
-)
-
-_FOLLOW_UPS = (
-    "<p>Just bumping this to the top of your inbox in case it got buried.</p>"
-    "<p>Is improving outbound a priority for {company} this quarter?</p>",
-    "<p>I know things get busy&nbsp;&mdash; would a short call next week make sense?</p>",
-    "<p>Should I close your file? If the timing is off, no worries at all &mdash; "
-    "just let me know and I&rsquo;ll stop following up.</p>",
-    "<p>Thought this case study might be useful: "
-    '<a href="https://acme-sales.example/stories/globex">how Globex doubled replies</a>.</p>',
-)
-
-_INBOUND_REPLIES = (
-    "Thanks {sender_first}, this looks interesting. Can you send over pricing?",
-    "Not the right time for us&nbsp;&mdash; maybe reach out next quarter.",
-    "Sure, Thursday at 3pm CET works. Send an invite to this address.",
-    "Please remove me from your list.",
-    "I&rsquo;m out of the office until Monday with limited access to email.",
-    "Merci pour votre message&nbsp;! Je suis int&eacute;ress&eacute;e, on en parle mardi&nbsp;?",
-    "Hallo, danke f&uuml;r die Nachricht. Wir nutzen bereits ein anderes Tool.",
-    "Who else at {company} have you spoken to?",
-    "Let me loop in my colleague who owns this &mdash; cc&rsquo;d.",
-    "¡Gracias! Suena bien 👍 ¿Tienes una demo grabada?",
-    "We&rsquo;re reviewing vendors in Q3. Can you share a r&eacute;sum&eacute; of the "
-    "security features?",
-    "Interesting timing — we were just talking about this. What does onboarding look like?",
-)
-
-_ANSWERS = (
-    "<p>Great, thanks {first}! I&rsquo;ve sent an invite for Thursday.</p>",
-    "<p>Totally understand &mdash; I&rsquo;ll check back in a few months.</p>",
-    '<p>Here is the pricing sheet: <a href="https://acme-sales.example/pricing?ref={ref}">'
-    "pricing &amp; plans</a>.</p><p>Happy to walk you through it.</p>",
-    "<p>Done, you won&rsquo;t hear from me again. Sorry for the noise!</p>",
-    "<p>Good question: onboarding takes about a week, and we do the heavy lifting.</p>",
-)
-
-_SHORT_OUTBOUND = (
-    "Hi {first}, saw your post about {hook} &mdash; would love to connect and swap notes.",
-    "Hi {first}! Quick one: how is {company} handling outbound today?",
-    "Thanks for connecting, {first}. Open to a short chat next week?",
-)
-
-_SHORT_INBOUND = (
-    "Thanks for reaching out! Happy to connect.",
-    "Sounds good, send me a few slots 🙂",
-    "Not interested, thanks.",
-    "Can you email me instead? It&rsquo;s easier to track.",
-)
-
-_CALL_NOTES = (
-    "Call with {first}: left a voicemail, will try again Thursday.",
-    "Call with {first}: 12 min, interested, wants a demo with their CTO.",
-    "Call with {first}: no answer.",
-)
-
-_STYLE_BLOCK = (
-    "<style>p{margin:0 0 12px;line-height:1.5}a{color:#316fea}"
-    ".sig{color:#888;font-size:12px}</style>"
-)
-
-
 # -- model ------------------------------------------------------------------------------------
+# Immutable throughout. The records made several times per conversation are NamedTuples:
+# a frozen dataclass takes 2-4 times as long to make.
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,8 +162,7 @@ class Label:
     created_by: str  # the creator's email, as the API documents it
 
 
-@dataclass(frozen=True, slots=True)
-class Contact:
+class Contact(NamedTuple):
     id: str
     first_name: str
     full_name: str | None
@@ -449,15 +171,13 @@ class Contact:
     lead_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class Opportunity:
+class Opportunity(NamedTuple):
     id: str
     type: str
     done: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One message of a thread, without its text (texts are only made for the thread route)."""
 
     id: str
@@ -497,42 +217,44 @@ class Conversation:
 
 
 # -- generator --------------------------------------------------------------------------------
+# Every draw below consumes the stream exactly as the random.Random call it replaced, in the
+# same order: reordering two lines changes every conversation after the first draw that moved.
 
 
-def _weighted(
-    rng: random.Random, options: Sequence[tuple[tuple[str, ...], int]]
-) -> tuple[str, ...]:
-    return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
-
-
-def _pick_name(rng: random.Random) -> PersonName:
-    if rng.random() < 0.08:
-        return rng.choice(_NOTABLE_NAMES)
-    givens, families, order = rng.choice(_NAME_GROUPS)
-    given, given_ascii = _split(rng.choice(givens))
-    family, family_ascii = _split(rng.choice(families))
-    full = {
-        "western": f"{given} {family}",
-        "eastern": f"{family} {given}",
-        "joined": f"{family}{given}",
-    }[order]
+def _pick_name(draws: Draws) -> PersonName:
+    if draws.random() < 0.08:
+        return draws.pick(NOTABLE_NAMES)
+    givens, families, order = draws.pick(NAME_GROUPS)
+    given, given_ascii = draws.pick(givens)
+    family, family_ascii = draws.pick(families)
+    if order == "western":
+        full = f"{given} {family}"
+    elif order == "eastern":
+        full = f"{family} {given}"
+    else:  # "joined"
+        full = f"{family}{given}"
     return PersonName(given, full, given_ascii, family_ascii)
 
 
-def _email_local(rng: random.Random, name: PersonName) -> str:
+def _email_local(draws: Draws, name: PersonName) -> str:
     first, last = name.first_ascii, name.last_ascii
-    return rng.choice(
-        (f"{first}.{last}", f"{first}.{last}", first, f"{first[0]}{last}", f"{first}_{last}")
-    )
+    pattern = draws.below(5)  # first.last twice as often as the others
+    if pattern <= 1:
+        return f"{first}.{last}"
+    if pattern == 2:
+        return first
+    if pattern == 3:
+        return f"{first[0]}{last}"
+    return f"{first}_{last}"
 
 
-def _gap_before(rng: random.Random, step_inbound: bool, previous_inbound: bool) -> int:
+def _gap_before(draws: Draws, step_inbound: bool, previous_inbound: bool) -> int:
     """Milliseconds between a message and the one before it, by who wrote each."""
     if step_inbound:  # a lead answering: minutes to a day and a half
-        return rng.randint(3 * _MINUTE, 36 * _HOUR)
+        return draws.between(3 * _MINUTE, 36 * _HOUR)
     if previous_inbound:  # the rep answering a reply: within working hours
-        return rng.randint(5 * _MINUTE, 6 * _HOUR)
-    return rng.randint(2 * _DAY, 5 * _DAY)  # a sequence follow-up
+        return draws.between(5 * _MINUTE, 6 * _HOUR)
+    return draws.between(2 * _DAY, 5 * _DAY)  # a sequence follow-up
 
 
 class DemoData:
@@ -543,39 +265,41 @@ class DemoData:
             raise ValueError("a demo team needs at least one user")
         self.seed = seed
         self.anchor_ms = anchor_ms
-        rng = random.Random(f"{seed}:team")
-        self.team_id = random_id("tea", rng)
-        self.members = [self._member(rng, k) for k in range(users)]
-        self.team_created_at = anchor_ms - 731 * _DAY + rng.randrange(_DAY)
-        self.campaign_ids = [random_id("cam", rng) for _ in range(_CAMPAIGNS)]
+        draws = Draws(f"{seed}:team")
+        self.team_id = random_id("tea", draws)
+        self.members = [self._member(draws, k) for k in range(users)]
+        self.team_created_at = anchor_ms - 731 * _DAY + draws.below(_DAY)
+        self.campaign_ids = [random_id("cam", draws) for _ in range(_CAMPAIGNS)]
         self.labels = [
             Label(
-                random_id("lbl", rng),
+                random_id("lbl", draws),
                 name,
                 color,
-                self.team_created_at + (k + 1) * 17 * _DAY + rng.randrange(_DAY),
+                self.team_created_at + (k + 1) * 17 * _DAY + draws.below(_DAY),
                 self.members[0].email,
             )
-            for k, (name, color) in enumerate(_LABELS)
+            for k, (name, color) in enumerate(LABELS)
         ]
         self.label_ids = frozenset(label.id for label in self.labels)
         self.conversation_ids = IndexedIds("ibx", seed)
         self.contact_ids = IndexedIds("ctc", seed)
+        self._unread_rates = tuple(_UNREAD_RATE[u % len(_UNREAD_RATE)] for u in range(users))
+        self._member_ids = tuple(m.id for m in self.members)
         # A crawl reads each conversation once, a refresh re-reads the top few pages.
         self._cached = functools.lru_cache(maxsize=4096)(self._build)
 
     @staticmethod
-    def _member(rng: random.Random, k: int) -> TeamMember:
-        first, last, role, provider = _TEAM[k % len(_TEAM)]
-        lap = k // len(_TEAM)
+    def _member(draws: Draws, k: int) -> TeamMember:
+        first, last, role, provider = TEAM[k % len(TEAM)]
+        lap = k // len(TEAM)
         suffix = str(lap + 1) if lap else ""
         return TeamMember(
-            id=random_id("usr", rng),
+            id=random_id("usr", draws),
             first=first,
             last=f"{last} {suffix}".strip(),
             email=f"{ascii_fold(first)}{suffix}@{TEAM_DOMAIN}",
             role=role,
-            mailbox_id=random_id("mbx", rng),
+            mailbox_id=random_id("mbx", draws),
             provider=provider,
         )
 
@@ -587,57 +311,56 @@ class DemoData:
         return self._cached(index, last_activity)
 
     def _build(self, index: int, last_activity: int | None) -> Conversation:
-        rng = random.Random(f"{self.seed}:conversation:{index}")
-        jitter = rng.randrange(_JITTER_MS)
+        draws = Draws(f"{self.seed}:conversation:{index}")
+        random = draws.random
+        jitter = draws.below(_JITTER_MS)
         end = self.base_last_activity(index, jitter) if last_activity is None else last_activity
 
-        name = _pick_name(rng)
-        company, domain = rng.choice(_COMPANIES)
+        name = _pick_name(draws)
+        company, domain = draws.pick(COMPANIES)
+        full_name = name.full if random() >= 0.15 else None
+        email = f"{_email_local(draws, name)}@{domain}"
         contact = Contact(
-            id=self.contact_ids.encode(index),
-            first_name=name.first,
-            full_name=name.full if rng.random() >= 0.15 else None,
-            email=f"{_email_local(rng, name)}@{domain}",
-            company=company,
-            lead_id=random_id("lea", rng),
+            self.contact_ids.encode(index),
+            name.first,
+            full_name,
+            email,
+            company,
+            random_id("lea", draws),
         )
 
-        profile = _weighted(rng, _CHANNEL_PROFILES)
-        replied = rng.random() < 0.6
-        count = rng.randint(2, 8) if replied else rng.choice((1, 1, 2, 2, 3, 3, 4))
+        profile = draws.pick_weighted(_PROFILES, _PROFILE_TOTALS)
+        replied = random() < 0.6
+        count = draws.between(2, 8) if replied else draws.pick(_UNREPLIED_COUNTS)
         inbound = [replied and k % 2 == 1 for k in range(count)]
         channels: list[str] = []
         for k in range(count):
             if inbound[k]:  # a lead answers where they were written to; nobody answers a call
                 channels.append("email" if channels[k - 1] == "call" else channels[k - 1])
-            else:
-                channels.append(profile[0] if k == 0 else rng.choice(profile))
+            else:  # even a one-channel profile draws for the follow-ups
+                channels.append(profile[0] if k == 0 else draws.pick(profile))
         times = [end] * count
         for k in range(count - 1, 0, -1):
-            times[k - 1] = times[k] - _gap_before(rng, inbound[k], inbound[k - 1])
+            times[k - 1] = times[k] - _gap_before(draws, inbound[k], inbound[k - 1])
         steps = tuple(
-            Step(random_id("act", rng), inbound[k], channels[k], times[k]) for k in range(count)
+            [Step(random_id("act", draws), inbound[k], channels[k], times[k]) for k in range(count)]
         )
 
-        read = tuple(
-            rng.random() >= _UNREAD_RATE[u % len(_UNREAD_RATE)] for u in range(len(self.members))
-        )
+        read = tuple([random() >= rate for rate in self._unread_rates])
         opportunities: tuple[Opportunity, ...] = ()
-        if rng.random() < 0.10:
+        if random() < 0.10:
             opportunities = tuple(
-                Opportunity(
-                    random_id("opp", rng), rng.choice(_OPPORTUNITY_TYPES), rng.random() < 0.4
-                )
-                for _ in range(rng.choice((1, 1, 2)))
+                Opportunity(random_id("opp", draws), draws.pick(OPPORTUNITY_TYPES), random() < 0.4)
+                for _ in range(draws.pick(_OPPORTUNITY_COUNTS))
             )
-        labels = (rng.choice(self.labels[:4]).id,) if rng.random() < 0.08 else ()
-        subject = rng.choice(_SUBJECTS).format(company=company, first=name.first)
+        labels = (draws.pick(self.labels[:4]).id,) if random() < 0.08 else ()
+        subject = draws.pick(SUBJECTS).format(company=company, first=name.first)
         return Conversation(
             index=index,
             id=self.conversation_ids.encode(index),
             contact=contact,
-            sender=rng.randrange(len(self.members)),
-            campaign_id=rng.choice(self.campaign_ids),
+            sender=draws.below(len(self.members)),
+            campaign_id=draws.pick(self.campaign_ids),
             subject=subject,
             steps=steps,
             read=read,
@@ -647,9 +370,9 @@ class DemoData:
 
     def extra_reply(self, conversation: Conversation, at: int) -> Step:
         """A new inbound message (see ``touch``), answering on the thread's last channel."""
-        rng = random.Random(f"{self.seed}:reply:{conversation.index}:{len(conversation.steps)}")
+        draws = Draws(f"{self.seed}:reply:{conversation.index}:{len(conversation.steps)}")
         last = conversation.steps[-1].channel
-        return Step(random_id("act", rng), True, "email" if last == "call" else last, at)
+        return Step(random_id("act", draws), True, "email" if last == "call" else last, at)
 
     # -- JSON ---------------------------------------------------------------------------------
 
@@ -707,25 +430,28 @@ class DemoData:
         if conversation.contact.full_name is not None:
             contact["fullName"] = conversation.contact.full_name
         contact["email"] = conversation.contact.email
+        steps = conversation.steps
+        sender = conversation.sender
         body: JsonObject = {
             "_id": conversation.id,
             "opportunities": [
                 {"id": o.id, "type": o.type, "done": o.done} for o in conversation.opportunities
             ],
-            "lastActivityAt": iso_ms(conversation.last_activity),
-            "createdBy": conversation.steps[0].id,
+            "lastActivityAt": iso_ms(steps[-1].at),
+            "createdBy": steps[0].id,
             "channels": conversation.channels,
             "teamId": self.team_id,
             "contactId": conversation.contact.id,
             "users": [
-                {"userId": m.id, "sender": k == conversation.sender, "read": read[k]}
-                for k, m in enumerate(self.members)
+                {"userId": user_id, "sender": k == sender, "read": read[k]}
+                for k, user_id in enumerate(self._member_ids)
             ],
-            "createdAt": iso_ms(conversation.created_at),
-            "haveReplies": conversation.last_reply is not None,
+            "createdAt": iso_ms(steps[0].at),
+            "haveReplies": False,
         }
         reply = conversation.last_reply
         if reply is not None:
+            body["haveReplies"] = True
             body["lastRepliedAt"] = iso_ms(reply.at)
             body["lastRepliedChannel"] = reply.channel
         body["contact"] = contact
@@ -758,14 +484,14 @@ class _ThreadWriter:
         self.data = data
         self.conversation = conversation
         self.member = data.members[conversation.sender]
-        self.rng = random.Random(f"{data.seed}:thread:{conversation.index}")
+        self.rng = Draws(f"{data.seed}:thread:{conversation.index}")
         contact = conversation.contact
         greeting = contact.first_name if contact.full_name is not None else "there"
         self.fields = {
             "first": html.escape(greeting),
             "company": html.escape(contact.company),
             "sender_first": html.escape(self.member.first),
-            "hook": self.rng.choice(_HOOKS),
+            "hook": self.rng.pick(HOOKS),
         }
 
     def write(self) -> list[JsonObject]:
@@ -793,20 +519,20 @@ class _ThreadWriter:
     def _own_text(self, step: Step, previous: Step | None) -> str:
         rng, fields = self.rng, self.fields
         if step.channel == "call":
-            return f"<p>{rng.choice(_CALL_NOTES).format(**fields)}</p>"
+            return f"<p>{rng.pick(CALL_NOTES).format(**fields)}</p>"
         if step.channel != "email":
-            pool = _SHORT_INBOUND if step.inbound else _SHORT_OUTBOUND
-            return f"<p>{rng.choice(pool).format(**fields)}</p>"
+            pool = SHORT_INBOUND if step.inbound else SHORT_OUTBOUND
+            return f"<p>{rng.pick(pool).format(**fields)}</p>"
         if step.inbound:
-            return f'<div dir="ltr">{rng.choice(_INBOUND_REPLIES).format(**fields)}</div>'
+            return f'<div dir="ltr">{rng.pick(INBOUND_REPLIES).format(**fields)}</div>'
         if previous is not None and previous.inbound:
-            body = rng.choice(_ANSWERS).format(ref=f"{rng.getrandbits(32):08x}", **fields)
+            body = rng.pick(ANSWERS).format(ref=f"{rng.getrandbits(32):08x}", **fields)
         elif previous is not None:
-            body = rng.choice(_FOLLOW_UPS).format(**fields)
+            body = rng.pick(FOLLOW_UPS).format(**fields)
         else:
             body = (
                 f"<p>I noticed {fields['company']} is {fields['hook']}. We help teams like "
-                f"yours {rng.choice(_VALUES)}&nbsp;&mdash; {rng.choice(_PROOFS)}.</p>"
+                f"yours {rng.pick(VALUES)}&nbsp;&mdash; {rng.pick(PROOFS)}.</p>"
                 "<p>Would it make sense to chat for 15 minutes next week? Here&rsquo;s my "
                 f'calendar: <a href="https://cal.acme-sales.example/{ascii_fold(self.member.first)}'
                 '/15min">book a slot</a>.</p>'
@@ -831,7 +557,7 @@ class _ThreadWriter:
         )
 
     def _outbound_frame(self, message: str) -> str:
-        style = _STYLE_BLOCK if self.rng.random() < 0.25 else ""
+        style = STYLE_BLOCK if self.rng.random() < 0.25 else ""
         pixel = (
             f'<img src="{TRACKING_HOST}{self.rng.getrandbits(96):024x}" width="1" height="1" '
             'alt="" style="display:none">'

@@ -1,0 +1,230 @@
+"""The demo inbox as it changes: the generated conversations plus small overlays.
+
+Order: conversations lifted by ``touch``/``add`` (newest first), then the generated ones by
+index, skipping the lifted. What happened to a conversation (a new reply, read flags, labels)
+is its :class:`Overlay`, replaced on every change and never mutated: a page snapshot
+(:meth:`InboxState.page`) is a list of (index, overlay) taken under the lock, and
+:func:`page_json` / :func:`thread_json` turn one into JSON anywhere, a worker thread included,
+while the event loop goes on changing the inbox.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+from lemlist_tui.demo.data import Conversation, DemoData, JsonObject
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    """What happened to one conversation since start-up. Replaced, never changed."""
+
+    anchor: int | None = None
+    """Last activity of a conversation added after start-up (None: a generated one)."""
+    replies: tuple[int, ...] = ()
+    """Times of the inbound messages ``touch`` added, oldest first."""
+    read: tuple[bool | None, ...] = ()
+    """Per team member, the read flag set since start-up (None: as generated); () = none."""
+    labels: tuple[str, ...] | None = None
+    """Labels set since start-up; None: as generated."""
+
+    def read_flags(self, generated: Sequence[bool]) -> Sequence[bool]:
+        if not self.read:
+            return generated
+        return [g if o is None else o for g, o in zip(generated, self.read, strict=True)]
+
+
+UNCHANGED = Overlay()
+
+_GIL_BREAK_EVERY = 10
+"""Conversations (about half a millisecond) a worker thread builds between GIL hand-offs."""
+
+PageEntry = tuple[int, Overlay]
+
+
+class PageSnapshot(NamedTuple):
+    entries: list[PageEntry]
+    """The page's conversations, in inbox order, with their overlays as of the snapshot."""
+    total: int
+    """Conversations in the inbox at the same instant."""
+
+
+def conversation_at(data: DemoData, index: int, overlay: Overlay) -> Conversation:
+    """Conversation ``index`` as ``overlay`` says it is now."""
+    conversation = data.conversation(index, overlay.anchor)
+    for at in overlay.replies:
+        reply = data.extra_reply(conversation, at)
+        conversation = replace(conversation, steps=(*conversation.steps, reply))
+    return conversation
+
+
+def page_json(
+    data: DemoData, entries: Sequence[PageEntry], *, in_worker: bool = False
+) -> list[JsonObject]:
+    """The ``data`` of an inbox page; reads nothing but its arguments (thread-safe).
+
+    ``in_worker``: every few conversations, hand the GIL to a thread waiting for it (the event
+    loop, woken by a key press) at once, instead of after the 5 ms switch interval.
+    """
+    page = []
+    for n, (index, overlay) in enumerate(entries, start=1):
+        conversation = conversation_at(data, index, overlay)
+        read = overlay.read_flags(conversation.read)
+        labels = conversation.labels if overlay.labels is None else overlay.labels
+        page.append(data.conversation_json(conversation, read, labels))
+        if in_worker and n % _GIL_BREAK_EVERY == 0:
+            time.sleep(0)
+    return page
+
+
+def thread_json(data: DemoData, index: int, overlay: Overlay) -> list[JsonObject]:
+    """Every activity of a conversation, oldest first; thread-safe like :func:`page_json`."""
+    return data.thread_json(conversation_at(data, index, overlay))
+
+
+class InboxState:
+    """The generated inbox plus what happened since: small overlays, never a full copy.
+
+    Thread-safe: the app changes it from the event loop, tests from their own thread.
+    """
+
+    def __init__(self, data: DemoData, size: int) -> None:
+        self._data = data
+        self._size = size
+        self._added = 0
+        self._top: list[int] = []
+        self._lifted: list[int] = []  # sorted generated indices that now sit in _top
+        self._overlays: dict[int, Overlay] = {}
+        self._lock = threading.RLock()
+
+    @property
+    def total(self) -> int:
+        return self._size + self._added
+
+    def find_conversation(self, conversation_id: str) -> int | None:
+        index = self._data.conversation_ids.decode(conversation_id)
+        return index if index is not None and index < self.total else None
+
+    def find_contact(self, contact_id: str) -> int | None:
+        index = self._data.contact_ids.decode(contact_id)
+        return index if index is not None and index < self.total else None
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def overlay(self, index: int) -> Overlay:
+        with self._lock:
+            return self._overlays.get(index, UNCHANGED)
+
+    def conversation(self, index: int) -> Conversation:
+        return conversation_at(self._data, index, self.overlay(index))
+
+    def is_read(self, index: int, user: int) -> bool:
+        overlay = self.overlay(index)
+        flag = overlay.read[user] if overlay.read else None
+        if flag is None:
+            return self._data.conversation(index, overlay.anchor).read[user]
+        return flag
+
+    def labels(self, index: int) -> tuple[str, ...]:
+        overlay = self.overlay(index)
+        if overlay.labels is None:
+            return self._data.conversation(index, overlay.anchor).labels
+        return overlay.labels
+
+    def order(self, start: int, count: int) -> list[int]:
+        """Indices at positions ``start .. start+count`` of the inbox, newest first."""
+        with self._lock:
+            end = min(start + count, self.total)
+            result: list[int] = []
+            position = start
+            while position < end and position < len(self._top):
+                result.append(self._top[position])
+                position += 1
+            if position >= end:
+                return result
+            index = position - len(self._top)
+            for lifted in self._lifted:  # the n-th generated conversation still in place
+                if lifted > index:
+                    break
+                index += 1
+            k = bisect.bisect_left(self._lifted, index)
+            while position < end:
+                if k < len(self._lifted) and self._lifted[k] == index:
+                    k += 1
+                else:
+                    result.append(index)
+                    position += 1
+                index += 1
+            return result
+
+    def page(self, start: int, count: int) -> PageSnapshot:
+        """Positions ``start .. start+count`` as of now; cheap (no conversation is built)."""
+        with self._lock:
+            overlays = self._overlays
+            entries = [(i, overlays.get(i, UNCHANGED)) for i in self.order(start, count)]
+            return PageSnapshot(entries, self.total)
+
+    # -- changing -----------------------------------------------------------------------------
+
+    def touch(self, index: int, now_ms: int) -> None:
+        with self._lock:
+            overlay = self._overlays.get(index, UNCHANGED)
+            at = self._next_time(now_ms)
+            self._overlays[index] = replace(
+                overlay, replies=(*overlay.replies, at), read=self._nobody_read()
+            )
+            self._lift(index)
+
+    def add(self, count: int, now_ms: int) -> list[int]:
+        """``count`` new conversations on top; their indices, newest first."""
+        with self._lock:
+            made: list[int] = []
+            for _ in range(count):
+                index = self.total
+                self._overlays[index] = Overlay(
+                    anchor=self._next_time(now_ms), read=self._nobody_read()
+                )
+                self._added += 1
+                self._lift(index)
+                made.append(index)
+            return made[::-1]
+
+    def mark_read(self, index: int, user: int) -> None:
+        with self._lock:
+            overlay = self._overlays.get(index, UNCHANGED)
+            flags: list[bool | None] = list(overlay.read or (None,) * len(self._data.members))
+            flags[user] = True
+            self._overlays[index] = replace(overlay, read=tuple(flags))
+
+    def attach_labels(self, index: int, label_ids: Sequence[str], *, append: bool) -> None:
+        with self._lock:
+            current = self.labels(index) if append else ()
+            self._set_labels(index, [*current, *label_ids])
+
+    def detach_labels(self, index: int, label_ids: Collection[str]) -> None:
+        with self._lock:
+            self._set_labels(index, [x for x in self.labels(index) if x not in label_ids])
+
+    def _set_labels(self, index: int, labels: Sequence[str]) -> None:
+        overlay = self._overlays.get(index, UNCHANGED)
+        self._overlays[index] = replace(overlay, labels=tuple(dict.fromkeys(labels)))
+
+    def _nobody_read(self) -> tuple[bool, ...]:
+        return (False,) * len(self._data.members)
+
+    def _next_time(self, now_ms: int) -> int:
+        top = self.order(0, 1)
+        newest = self.conversation(top[0]).last_activity if top else None
+        return now_ms if newest is None else max(now_ms, newest + 1)
+
+    def _lift(self, index: int) -> None:
+        if index in self._top:
+            self._top.remove(index)
+        elif index < self._size:
+            bisect.insort(self._lifted, index)
+        self._top.insert(0, index)

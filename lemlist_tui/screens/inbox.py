@@ -18,14 +18,15 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, ProgressBar
 from textual.worker import Worker, WorkerState
 
-from lemlist_tui.api.errors import LemlistError
+from lemlist_tui.api.errors import LemlistError, NetworkError
 from lemlist_tui.api.models import Conversation, Team, ThreadPage
 from lemlist_tui.messages import CrawlProgress, InboxChanged
 from lemlist_tui.session import Session
-from lemlist_tui.sync.store import RefreshResult
+from lemlist_tui.sync.store import OFFLINE, RefreshResult
 from lemlist_tui.text import clean_line
 from lemlist_tui.view import InboxView, SortKey
 from lemlist_tui.widgets.conversation_list import ConversationList
@@ -55,6 +56,25 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
 
 SYNC, THREAD, MARK = "sync", "thread", "mark"
 """Worker groups: one sync operation at a time; the newest thread request wins."""
+WARM_ORDERS_AFTER = 0.3
+"""Seconds of calm after a sync before the other sort orders are prepared, one at a time."""
+
+
+class _FilterInput(Input):
+    """The filter field, which hands each new value to the screen as it is set.
+
+    ``Input.Changed`` reaches the screen a few message hops later, after the echo of
+    the key has gone out in a frame of its own; the list's answer then waits for the
+    next frame (a 60 fps tick) and costs a second full repaint. Applied here, the echo,
+    the list and the status line go out in one frame.
+    """
+
+    def __init__(self, on_value: Callable[[str], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._on_value = on_value
+
+    def watch_value(self, value: str) -> None:
+        self._on_value(value)
 
 
 class InboxScreen(Screen[None]):
@@ -103,6 +123,7 @@ class InboxScreen(Screen[None]):
         self._error: str | None = None
         self._thread_for: str | None = None
         self._derived_at = 0.0
+        self._warm_timer: Timer | None = None
 
     @property
     def user_name(self) -> str:
@@ -114,7 +135,9 @@ class InboxScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
             with Vertical(id="list-pane"):
-                yield Input(placeholder="Filter by name or email", id="filter")
+                yield _FilterInput(
+                    self._filter_to, placeholder="Filter by name or email", id="filter"
+                )
                 yield ConversationList(clock=self.clock, id="conversations")
             yield DetailPane(self.team, self.user_id, clock=self.clock, id="detail")
         yield ProgressBar(id="crawl-progress", show_eta=False)
@@ -175,6 +198,27 @@ class InboxScreen(Screen[None]):
             self.detail.show(highlighted)  # a newer copy, e.g. after mark-read
         self._update_status()
 
+    def _schedule_warm_orders(self) -> None:
+        """Prepare the sort orders not built yet while the user reads (see ``_warm_orders``)."""
+        if self._warm_timer is not None:
+            self._warm_timer.stop()
+        self._warm_timer = self.set_timer(WARM_ORDERS_AFTER, self._warm_orders)
+
+    def _warm_orders(self) -> None:
+        """One sort order per call (~70 ms at 100k), so that ``s`` never sorts on a key.
+
+        Between calls the loop runs: keys typed meanwhile wait for one sort at most.
+        Skipped while a sync may still change the inbox (its end schedules this again).
+        """
+        self._warm_timer = None
+        if self._group_busy(SYNC) or not self.view.total:
+            return
+        for sort in SortKey:
+            if not self.view.has_order(sort):
+                self.view.prepare(sort)
+                self._warm_timer = self.set_timer(0.05, self._warm_orders)
+                return
+
     def _empty_text(self) -> str:
         if self.view.total == 0:
             if self._busy:
@@ -232,7 +276,12 @@ class InboxScreen(Screen[None]):
         """Show it at once; fetch its thread only if it stays highlighted a moment."""
         cached = self.store.cached_thread(conversation)
         self.detail.show(conversation, cached)
-        if cached is None:
+        if cached is None and self.session.offline:
+            # Nothing to wait for: say so in the same frame, rather than "Loading thread…"
+            # now and a second repaint of the pane when the fetch fails.
+            self.workers.cancel_group(self, THREAD)
+            self.detail.show_thread_error(conversation.id, _sentence(NetworkError(OFFLINE)))
+        elif cached is None:
             self._thread_for = conversation.id
             self._start(THREAD, self._fetch_thread(conversation), exclusive=True)
         else:
@@ -256,8 +305,14 @@ class InboxScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_text = event.value
-        self._apply()
+        # Normally applied already (``_FilterInput``); the field's current value, not the
+        # event's: a message queued behind newer keys must not bring an old query back.
+        self._filter_to(self.filter_input.value)
+
+    def _filter_to(self, value: str) -> None:
+        if value != self.query_text:
+            self.query_text = value
+            self._apply()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -431,6 +486,7 @@ class InboxScreen(Screen[None]):
             elif event.state is WorkerState.ERROR:
                 self._report(worker.error)
             self._sync_view()
+            self._schedule_warm_orders()
         elif worker.group == THREAD:
             if event.state is WorkerState.SUCCESS and worker.result is not None:
                 conversation_id, thread = worker.result

@@ -87,6 +87,13 @@ class LemlistApp(App[None]):
             except MissingKeyError:
                 self._show(ProblemScreen.missing_key(self.settings.config_path))
                 return
+        # A cached team opens the inbox from the cache at once: the first frame with rows
+        # waits for no request. The team still comes from lemlist right after, which is
+        # also where a key that stopped working shows.
+        cached = self.session.cached_team()
+        if cached is not None:
+            self.team = cached
+            self._choose_first_user()
         self.run_worker(self.session.load_team(), group="team", exit_on_error=False)
 
     async def on_unmount(self) -> None:
@@ -100,10 +107,16 @@ class LemlistApp(App[None]):
         if worker.node is not self or worker.group != "team":
             return
         if event.state is WorkerState.SUCCESS and isinstance(worker.result, Team):
+            first = self.team is None
             self.team = worker.result
-            self._choose_first_user()
+            if first:
+                self._choose_first_user()
         elif event.state is WorkerState.ERROR:
             error = worker.error
+            if self.team is not None and not isinstance(error, AuthError):
+                # Started from the cached team: the inbox reports its own network trouble.
+                self.log.warning("cannot refresh the team", error)
+                return
             if isinstance(error, AuthError):
                 screen = ProblemScreen.key_refused(str(error), self.settings.config_path)
             elif isinstance(error, LemlistError):

@@ -46,9 +46,13 @@ class Session:
     def offline(self) -> bool:
         return self.client is None
 
+    def cached_team(self) -> Team | None:
+        """The team as the cache last saw it, for a first frame that waits for nothing."""
+        return self.cache.load_team() if self.cache else None
+
     async def load_team(self) -> Team:
         """The team from lemlist (then cached); the cached one when offline or unreachable."""
-        cached = self.cache.load_team() if self.cache else None
+        cached = self.cached_team()
         if self.client is None:
             if cached is None:
                 raise NetworkError("offline, and nothing is cached for this account yet")

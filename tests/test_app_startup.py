@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_app_flow import FIXED, inbox, running, settle
+from test_app_flow import FIXED, app_settings, inbox, running, settle
 from textual.binding import Binding
 from textual.widgets import Static
 
 from lemlist_tui.app import LemlistApp, make_app
 from lemlist_tui.config import Settings
-from lemlist_tui.demo import DemoConfig
+from lemlist_tui.demo import DemoConfig, Fault
 from lemlist_tui.screens import HelpScreen, InboxScreen, PickerScreen, ProblemScreen
 from lemlist_tui.screens.help import KEYS
+from lemlist_tui.session import open_session
 from lemlist_tui.widgets import ConversationList
 
 
@@ -50,6 +51,40 @@ async def test_a_refused_key_is_one_clear_sentence(tmp_path: Path) -> None:
         assert "lemlist refused the API key (401)" in text
         assert "LEMLIST_API_KEY" in text
         assert "lemlist-tui --demo" in text
+
+
+async def test_a_cached_team_opens_the_inbox_before_any_request(tmp_path: Path) -> None:
+    config = DemoConfig(size=50, now=FIXED)
+    async with running(tmp_path, config=config) as (app, _pilot, session):
+        assert session.demo is not None
+        wanted = session.demo.team_user_ids[1]
+    settings = app_settings(tmp_path, user_id=wanted)
+    session = open_session(settings, demo_config=config)
+    assert session.demo is not None
+    # lemlist takes its time with the team: the inbox must not wait for it.
+    session.demo.faults.append(Fault(path_prefix="/api/team", delay=30.0))
+    app = make_app(settings, session=session, clock=lambda: FIXED)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            for _ in range(100):  # a condition, not a settle: the team never answers here
+                if isinstance(app.screen, InboxScreen) and app.screen.conversation_list.row_count:
+                    break
+                await pilot.pause()
+            assert any(w.group == "team" and not w.is_finished for w in app.workers)
+            screen = inbox(app)
+            assert screen.user_id == wanted
+            assert screen.conversation_list.row_count > 0
+    finally:
+        await session.aclose()
+
+
+async def test_a_key_refused_after_a_cached_start_still_says_so(tmp_path: Path) -> None:
+    async with running(tmp_path, config=DemoConfig(size=10, now=FIXED)) as (app, _pilot, _s):
+        assert isinstance(app.screen, PickerScreen | InboxScreen)
+    refused = DemoConfig(size=10, now=FIXED, api_keys=("other",))
+    async with running(tmp_path, config=refused) as (app, _pilot, _session):
+        assert isinstance(app.screen, ProblemScreen)
+        assert "lemlist refused the API key (401)" in screen_text(app.screen)
 
 
 async def test_user_option_opens_that_inbox_and_is_remembered(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ComposeResult, InvalidThemeError, SystemCommand
 from textual.binding import Binding, BindingType
@@ -20,10 +20,12 @@ from textual.worker import Worker, WorkerState
 from lemlist_tui.api.errors import AuthError, LemlistError
 from lemlist_tui.api.models import Team, TeamUser
 from lemlist_tui.config import Settings
-from lemlist_tui.demo import DemoConfig
 from lemlist_tui.messages import UserChosen
 from lemlist_tui.screens import HelpScreen, InboxScreen, PickerScreen, ProblemScreen
 from lemlist_tui.session import MissingKeyError, Session, open_session
+
+if TYPE_CHECKING:
+    from lemlist_tui.demo import DemoConfig
 
 __all__ = ["LemlistApp", "make_app"]
 

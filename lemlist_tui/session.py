@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-import httpx
+from typing import TYPE_CHECKING
 
 from lemlist_tui import config
-from lemlist_tui.api.client import LemlistClient, account_fingerprint
+from lemlist_tui.api.base import account_fingerprint
 from lemlist_tui.api.errors import LemlistError, NetworkError
 from lemlist_tui.api.models import Team
 from lemlist_tui.config import Settings
-from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist
 from lemlist_tui.sync.cache import AccountCache, DiskCache
 from lemlist_tui.sync.store import InboxStore
+
+if TYPE_CHECKING:
+    # httpx (with the client) and the demo load only when a run needs them: an offline
+    # start shows the cache without httpx.
+    from lemlist_tui.api.client import LemlistClient
+    from lemlist_tui.demo import DemoConfig, DemoLemlist
 
 __all__ = ["MissingKeyError", "Session", "open_session"]
 
@@ -98,15 +102,15 @@ class Session:
 def open_session(settings: Settings, *, demo_config: DemoConfig | None = None) -> Session:
     """Connect to lemlist, or to the in-process demo API with ``settings.demo``."""
     demo: DemoLemlist | None = None
-    transport: httpx.AsyncBaseTransport | None = None
     if settings.demo:
+        from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist
+
         if demo_config is None:
             # Anchored at the start of the day, so a demo's cache stays valid all day
             # while its newest conversations still look recent.
             today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
             demo_config = DemoConfig(size=settings.demo_size, now=today)
         demo = DemoLemlist(demo_config)
-        transport = httpx.ASGITransport(app=demo)
         api_key = DEMO_API_KEY
         anchor = demo_config.now.isoformat() if demo_config.now else "now"
         # One cache namespace per demo data set: another size or day is another inbox.
@@ -117,9 +121,14 @@ def open_session(settings: Settings, *, demo_config: DemoConfig | None = None) -
         raise MissingKeyError()
     fingerprint = account_fingerprint(api_key, base_url)
     cache = DiskCache(settings.cache_dir).account(fingerprint)
-    client = (
-        None
-        if settings.offline
-        else LemlistClient(api_key, base_url=base_url.partition("#")[0], transport=transport)
-    )
+    client = None if settings.offline else _client(api_key, base_url.partition("#")[0], demo)
     return Session(settings, fingerprint, client, cache, demo)
+
+
+def _client(api_key: str, base_url: str, demo: DemoLemlist | None) -> LemlistClient:
+    import httpx
+
+    from lemlist_tui.api.client import LemlistClient
+
+    transport = httpx.ASGITransport(app=demo) if demo is not None else None
+    return LemlistClient(api_key, base_url=base_url, transport=transport)

@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
 import orjson
 
 from lemlist_tui.demo.data import DemoData, JsonObject, js_date, to_ms
@@ -544,6 +543,8 @@ async def _send_response(
         await send({"type": "http.response.body", "body": body[:part], "more_body": True})
         # httpx's own error, so a client behind ASGITransport sees what a socket would give it
         # (uvicorn just logs it and resets the connection).
+        import httpx  # here only: the app's first frame should not wait for httpx
+
         raise httpx.ReadError("demo fault: connection dropped mid-body")
     if cut and fault is not None and fault.cut_at is not None:
         await send({"type": "http.response.body", "body": body[: fault.cut_at], "more_body": True})

@@ -19,11 +19,14 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lemlist_tui.api.client import LemlistClient
 from lemlist_tui.api.errors import LemlistError, NetworkError, NotFoundError
 from lemlist_tui.api.models import Conversation, InboxPage, Pagination, ThreadPage
 from lemlist_tui.sync.cache import AccountCache, CachedInbox, CachedInboxRest, InboxState
+
+if TYPE_CHECKING:  # the client brings httpx: not on the way to the first frame
+    from lemlist_tui.api.client import LemlistClient
 
 __all__ = ["InboxStore", "Progress", "RefreshResult"]
 

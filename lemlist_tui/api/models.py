@@ -8,6 +8,7 @@ frame is wrong (not an object, no ``data`` list) raises :class:`ProtocolError`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -191,15 +192,13 @@ class Conversation:
 
     def marked_read_for(self, user_id: str) -> Conversation:
         """A copy with ``user_id``'s read flag set (after ``markAsRead``)."""
-        from dataclasses import replace
-
         participants = tuple(
             _share(Participant(p.user_id, p.sender, True)) if p.user_id == user_id else p
             for p in self.participants
         )
         if not any(p.user_id == user_id for p in participants):
             participants += (_share(Participant(user_id, False, True)),)
-        return replace(self, participants=_share(participants))
+        return dataclasses.replace(self, participants=_share(participants))
 
 
 def _parse_contact(raw: object, contact_id: str | None) -> Contact:
@@ -458,13 +457,12 @@ def parse_team(payload: object) -> Team:
         raise ProtocolError("lemlist sent the team in a shape this app does not understand.")
     users = tuple(u for u in map(_parse_team_user, _list(obj, "users")) if u)
     user_ids = tuple(sys.intern(u) for u in _list(obj, "userIds") if isinstance(u, str) and u)
-    known = {u.id for u in users}
-    return Team(
-        id=_id(obj),
-        name=_str(obj, "name"),
-        user_ids=user_ids + tuple(u.id for u in users if u.id not in set(user_ids)),
-        users=users + tuple(TeamUser(u) for u in user_ids if u not in known) if users else (),
-    )
+    listed, named = set(user_ids), {u.id for u in users}
+    user_ids += tuple(u.id for u in users if u.id not in listed)
+    if users:
+        # Named users came (version=v2): an id without a name still gets an entry.
+        users += tuple(TeamUser(u) for u in user_ids if u not in named)
+    return Team(id=_id(obj), name=_str(obj, "name"), user_ids=user_ids, users=users)
 
 
 def parse_user(payload: object) -> TeamUser:

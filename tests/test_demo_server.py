@@ -626,6 +626,201 @@ async def test_pages_stay_exact_when_many_conversations_move() -> None:
             assert all(a > b for a, b in itertools.pairwise(times))
 
 
+# -- deleted conversations --------------------------------------------------------------------
+
+on_300 = pytest.mark.parametrize("demo_config", [roomy(size=300)], ids=["size300"])
+"""demo_app / demo_client over a 300-conversation demo that never rate-limits."""
+
+
+def ids_of(page: Json) -> list[str]:
+    return [c["_id"] for c in page["data"]]
+
+
+@on_300
+async def test_deleted_conversations_leave_every_page_and_the_count(
+    demo_app: DemoLemlist, demo_client: httpx.AsyncClient
+) -> None:
+    app, user = demo_app, demo_app.team_user_ids[0]
+    before = app.conversation_ids()
+    touched = before[150]
+    app.touch(touched)  # lifted to the top, then deleted from there
+    added = app.add_conversations(2)
+    assert (await inbox(demo_client, user))["pagination"]["totalPages"] == 4  # 302 at 100
+    doomed = [added[1], touched, before[0], before[99], before[100], before[299]]
+    app.delete_conversations(doomed)
+    expected = [added[0], *(i for i in before if i not in doomed)]
+    assert app.conversation_ids() == expected
+    first = await inbox(demo_client, user)
+    assert first["pagination"]["totalItems"] == 296
+    assert first["pagination"]["totalPages"] == 3
+    for limit in (1, 7, 100):
+        seen = [c["_id"] for c in await crawl(demo_client, user, limit)]
+        assert seen == expected  # no gap, no duplicate, none of the deleted
+    assert not set(doomed) & set(seen)
+
+
+@on_300
+async def test_deleting_the_newest_mid_walk_shifts_later_pages_up(
+    demo_app: DemoLemlist, demo_client: httpx.AsyncClient
+) -> None:
+    app, user = demo_app, demo_app.team_user_ids[0]
+    before = app.conversation_ids()
+    deleted: list[str] = []
+    app.on_request(
+        lambda: deleted.extend(app.delete_newest(5)), after=1, path="/api/inbox", exact=True
+    )
+    pages = [await inbox(demo_client, user, page=n, limit=100) for n in (1, 2, 3)]
+    assert deleted == before[:5]
+    assert ids_of(pages[0]) == before[:100]
+    assert pages[0]["pagination"]["totalItems"] == 300
+    # Page 2 now starts 5 further down: lemlist's own behaviour, so a page walk never sees
+    # before[100:105] (they moved up onto page 1, already read); the app must reconcile.
+    assert ids_of(pages[1])[0] == before[105]
+    assert ids_of(pages[1]) == before[105:205]
+    assert ids_of(pages[2]) == before[205:]
+    assert [p["pagination"]["totalItems"] for p in pages[1:]] == [295, 295]
+    assert pages[2]["pagination"]["nextPage"] is None
+    walked = [i for page in pages for i in ids_of(page)]
+    assert set(before) - set(walked) == set(before[100:105])
+
+
+@on_300
+async def test_a_deleted_conversation_is_gone_like_an_unknown_one(
+    demo_app: DemoLemlist, demo_client: httpx.AsyncClient
+) -> None:
+    app, user = demo_app, demo_app.team_user_ids[0]
+    before = app.conversation_ids()
+    target, kept = before[3], before[4]
+    contact = app.contact_id_of(target)
+    label = (await demo_client.get("/inbox/labels")).json()[0]["_id"]
+    assert (await thread(demo_client, contact, user))["data"]
+    app.delete_conversations([target, target])  # repeated within one call: deleted once
+    assert len(app.conversation_ids()) == 299
+
+    for params in ({"userId": user}, {"userId": user, "markAsRead": "true"}):
+        response = await demo_client.get(f"/inbox/{contact}", params=params)
+        assert (response.status_code, response.text) == (404, "Inbox not found")
+        assert response.headers["content-type"].startswith("text/plain")
+    path = f"/inbox/conversations/labels/{contact}"
+    for method, payload in (
+        ("POST", {"labelIds": [label], "appendLabels": True}),
+        ("DELETE", {"labelIds": [label]}),
+    ):
+        response = await demo_client.request(method, path, json=payload)
+        assert (response.status_code, response.text) == (404, "Inbox not found")
+    for refused in (
+        lambda: app.touch(target),
+        lambda: app.is_read(target, user),
+        lambda: app.contact_id_of(target),
+        lambda: app.delete_conversations([target]),
+        lambda: app.delete_conversations([kept, "ibx_AAAAAAAAAAAAAAAAA"]),
+    ):
+        with pytest.raises(KeyError):
+            refused()
+    assert kept in app.conversation_ids()  # all or nothing: the known one stayed
+    with pytest.raises(TypeError):
+        app.delete_conversations(kept)
+    with pytest.raises(ValueError, match="k must not be negative"):
+        app.delete_newest(-1)
+    assert len(app.conversation_ids()) == 299
+
+
+@on_300
+async def test_conversations_added_after_a_delete_get_fresh_ids(
+    demo_app: DemoLemlist, demo_client: httpx.AsyncClient
+) -> None:
+    app = demo_app
+    first = app.add_conversations(2)
+    before = app.conversation_ids()
+    gone = app.delete_newest(3)
+    assert gone == before[:3]
+    added = app.add_conversations(3)
+    assert not set(added) & set(before)  # a reused index would bring a deleted id back
+    assert app.conversation_ids() == [*added, *before[3:]]
+    page = await inbox(demo_client, app.team_user_ids[1], limit=5)
+    assert page["pagination"]["totalItems"] == 302
+    assert ids_of(page) == [*added, *before[3:5]]
+    assert first[0] in gone and first[1] in gone
+    remaining = app.conversation_ids()
+    assert app.delete_newest(1000) == remaining  # more than there are: every one
+    assert app.conversation_ids() == []
+    assert (await inbox(demo_client, app.team_user_ids[1]))["pagination"]["totalItems"] == 0
+
+
+@on_300
+async def test_on_request_fires_once_right_after_the_nth_matching_request(
+    demo_app: DemoLemlist, demo_client: httpx.AsyncClient
+) -> None:
+    app, user = demo_app, demo_app.team_user_ids[0]
+    contact = app.contact_id_of(app.conversation_ids()[0])
+    calls: list[str] = []
+    any_inbox = app.on_request(lambda: calls.append("any"), after=3)
+    list_only = app.on_request(
+        lambda: calls.append("list"), after=3, path="/api/inbox/", exact=True, method="GET"
+    )
+    async with connect(app, key="wrong") as stranger:
+        assert (await stranger.get("/inbox", params={"userId": user})).status_code == 401
+    app.faults.append(Fault(status=500, path_prefix="/api/inbox"))
+    steps: list[tuple[Callable[[], Any], list[str], int, int]] = [
+        # (request, calls after it, any_inbox.seen, list_only.seen)
+        (lambda: demo_client.get("/team"), [], 0, 0),
+        (lambda: demo_client.get("/inbox", params={"userId": user}), [], 0, 0),  # the fault
+        (lambda: inbox(demo_client, user), [], 1, 1),
+        (lambda: thread(demo_client, contact, user), [], 2, 1),  # a prefix match only
+        (lambda: inbox(demo_client, user, page=2), ["any"], 3, 2),
+        (lambda: inbox(demo_client, user, page=3), ["any", "list"], 3, 3),
+        (lambda: inbox(demo_client, user, page=1), ["any", "list"], 3, 3),
+        (lambda: thread(demo_client, contact, user), ["any", "list"], 3, 3),
+    ]
+    for request, expected, seen_any, seen_list in steps:
+        await request()
+        assert (calls, any_inbox.seen, list_only.seen) == (expected, seen_any, seen_list)
+    assert any_inbox.fired and list_only.fired
+    assert app.count(status=500) == 1 and app.count(status=401) == 1
+    with pytest.raises(ValueError, match="after must be at least 1"):
+        app.on_request(lambda: None, after=0)
+
+
+@on_300
+async def test_on_request_runs_before_any_other_request_is_routed(
+    demo_app: DemoLemlist, demo_client: httpx.AsyncClient
+) -> None:
+    app, user = demo_app, demo_app.team_user_ids[0]
+    before = app.conversation_ids()
+    hook = app.on_request(lambda: app.delete_newest(5), path="/api/inbox", exact=True)
+    # Pages of 100 are built in worker threads: the requests are in flight together.
+    pages = await asyncio.gather(*(inbox(demo_client, user, limit=100) for _ in range(6)))
+    assert hook.fired and hook.seen == 1
+    firsts = sorted((p["pagination"]["totalItems"], ids_of(p)[0]) for p in pages)
+    assert firsts == [*[(295, before[5])] * 5, (300, before[0])]
+
+
+@pytest.mark.parametrize("demo_config", [roomy(size=1_000_000)], ids=["size1M"])
+async def test_deleting_from_a_million_conversations(
+    demo_app: DemoLemlist, demo_client: httpx.AsyncClient
+) -> None:
+    app, user = demo_app, demo_app.team_user_ids[0]
+    head = await inbox(demo_client, user, limit=100)
+    gone = app.delete_newest(3)
+    assert gone == ids_of(head)[:3]
+    middle = await inbox(demo_client, user, page=5000, limit=100)
+    after_it = await inbox(demo_client, user, page=5001, limit=100)
+    doomed = [ids_of(middle)[10], ids_of(middle)[50]]
+    app.touch(ids_of(after_it)[7])  # a lifted one, deleted from the top
+    app.delete_conversations([*doomed, ids_of(after_it)[7]])
+    again = await inbox(demo_client, user, page=5000, limit=100)
+    kept = [i for i in ids_of(middle) if i not in doomed]
+    assert ids_of(again) == [*kept, *ids_of(after_it)[:2]]
+    assert again["pagination"]["totalItems"] == 999_994
+    last = await inbox(demo_client, user, page=10_000, limit=100)
+    assert last["pagination"] == {
+        "totalItems": 999_994, "currentPage": 10_000, "nextPage": None,
+        "previousPage": 9_999, "perPage": 100, "totalPages": 10_000,
+    }  # fmt: skip
+    assert len(last["data"]) == 94
+    assert ids_of(await inbox(demo_client, user, limit=2)) == ids_of(head)[3:5]
+
+
 # -- labels -----------------------------------------------------------------------------------
 
 

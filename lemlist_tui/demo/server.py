@@ -18,7 +18,8 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -144,6 +145,27 @@ class Request:
     body: bytes
 
 
+@dataclass(eq=False)
+class RequestHook:
+    """A callback that :meth:`DemoLemlist.on_request` runs once; see there for when."""
+
+    callback: Callable[[], object]
+    after: int
+    path: str
+    exact: bool
+    method: str | None
+    seen: int = 0
+    """Matching requests routed since registration (it stops counting once fired)."""
+    fired: bool = False
+
+    def matches(self, request: Request) -> bool:
+        if self.method is not None and self.method.upper() != request.method:
+            return False
+        if self.exact:  # normalised as routing does: /api/inbox/ is the list route too
+            return (request.path.rstrip("/") or "/") == self.path
+        return request.path.startswith(self.path)
+
+
 @dataclass(slots=True)
 class Response:
     status: int
@@ -185,6 +207,19 @@ class _ClientError(Exception):
         super().__init__(text)
         self.text = text
         self.status = status
+
+
+_NO_INBOX = "Inbox not found"
+
+
+@contextmanager
+def _still_there() -> Iterator[None]:
+    """Refuse a change to a conversation deleted since its handler found it: only a test on
+    another thread than the loop's (a uvicorn server) can delete in between."""
+    try:
+        yield
+    except KeyError:
+        raise _ClientError(_NO_INBOX, 404) from None
 
 
 def _int_param(query: dict[str, str], name: str, default: int, minimum: int | None) -> int:
@@ -265,6 +300,8 @@ class DemoLemlist:
         self.team_user_ids: list[str] = [m.id for m in self._data.members]
         self._users = {m.id: k for k, m in enumerate(self._data.members)}
         self._last_answer: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        self._hooks: list[RequestHook] = []
+        self._hooks_lock = threading.Lock()  # tests register from their own thread
         self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
             (re.compile(r"/api/team"), {"GET": self._team}),
             (re.compile(r"/api/users/([^/]+)"), {"GET": self._user}),
@@ -317,6 +354,65 @@ class DemoLemlist:
     def touch(self, conversation_id: str) -> None:
         """A new inbound message: newest activity, unread for everyone, moved to the top."""
         self._state.touch(self._conversation_index(conversation_id), self._now_ms())
+
+    def delete_conversations(self, conversation_ids: Iterable[str]) -> None:
+        """Delete conversations, as a user deleting them in lemlist: from the next request on,
+        pages skip them (later ones shift up), ``totalItems`` drops, and their contacts'
+        threads and label routes answer 404 ``Inbox not found``.
+
+        All or nothing: KeyError, and nothing deleted, if an id is unknown or already
+        deleted; an id repeated in ``conversation_ids`` is deleted once.
+        """
+        if isinstance(conversation_ids, str):  # one id would iterate as its characters
+            raise TypeError("conversation_ids must be an iterable of ids, not one id")
+        self._state.delete([self._conversation_index(c) for c in conversation_ids])
+
+    def delete_newest(self, k: int) -> list[str]:
+        """Delete the ``k`` newest conversations (every one if fewer), atomically; their ids,
+        newest first."""
+        if k < 0:
+            raise ValueError("k must not be negative")
+        encode = self._data.conversation_ids.encode
+        return [encode(index) for index in self._state.delete_newest(k)]
+
+    def on_request(
+        self,
+        callback: Callable[[], object],
+        *,
+        after: int = 1,
+        path: str = "/api/inbox",
+        exact: bool = False,
+        method: str | None = None,
+    ) -> RequestHook:
+        """Run ``callback`` once, right after the ``after``-th matching request is routed:
+        to change the inbox in the middle of a crawl, at a precise point, without sleeping.
+
+        Counted: matching requests that reach routing after registration, i.e. let in by
+        the rate limiter (not 429), authenticated (not 401) and not answered by a
+        :class:`Fault`'s ``status`` (a fault that only delays, cuts or drops still routes, so
+        it counts); a 4xx the route itself answers (400, 404) counts.
+
+        Matching: ``path`` is a prefix of the request path (the default, ``/api/inbox``, also
+        matches threads ``/api/inbox/{contactId}`` and the label routes), or with
+        ``exact=True`` the whole path, trailing ``/`` ignored (``path="/api/inbox",
+        exact=True``: the inbox list only); and ``method`` if given.
+
+        When: on the server's event loop, synchronously after the n-th request's answer
+        was made or snapshotted, before any other request is routed. So the n-th answer
+        shows the inbox as it was, the next routed request as ``callback`` left it, even with
+        requests in flight concurrently. The n-th request's :attr:`log` record is appended
+        after the callback returns. An exception from ``callback`` propagates out of that
+        request (``httpx.ASGITransport`` re-raises it to the caller; uvicorn answers 500);
+        the hook counts as fired all the same. Returns the hook (``seen``, ``fired``).
+        """
+        if after < 1:
+            raise ValueError("after must be at least 1")
+        if exact:
+            path = path.rstrip("/") or "/"
+        hook = RequestHook(callback, after, path, exact, method)
+        with self._hooks_lock:
+            self._hooks.append(hook)
+        return hook
 
     def is_read(self, conversation_id: str, user_id: str) -> bool:
         return self._state.is_read(self._conversation_index(conversation_id), self._users[user_id])
@@ -394,6 +490,7 @@ class DemoLemlist:
         built, so answers (and the rate-limit budget clients read off the latest one) come in
         the same order as when everything was made on the loop."""
         answer = self._route(request)
+        self._run_hooks(request)  # before any await: no other request is routed in between
         loop, done = asyncio.get_running_loop(), asyncio.Event()
         previous, self._last_answer = self._last_answer, (loop, done)
         try:
@@ -405,6 +502,22 @@ class DemoLemlist:
             return answer
         finally:
             done.set()
+
+    def _run_hooks(self, request: Request) -> None:
+        if not self._hooks:
+            return
+        with self._hooks_lock:
+            due: list[RequestHook] = []
+            for hook in self._hooks:
+                if hook.matches(request):
+                    hook.seen += 1
+                    if hook.seen >= hook.after:
+                        hook.fired = True
+                        due.append(hook)
+            for hook in due:
+                self._hooks.remove(hook)
+        for hook in due:  # outside the lock: a callback may register another hook
+            hook.callback()
 
     def _route(self, request: Request) -> Response | _Later:
         path = request.path.rstrip("/") or "/"
@@ -437,8 +550,8 @@ class DemoLemlist:
 
     def _contact(self, contact_id: str) -> int:
         index = self._state.find_contact(contact_id)
-        if index is None:
-            raise _ClientError("Inbox not found", 404)
+        if index is None:  # unknown, or deleted: lemlist answers both alike
+            raise _ClientError(_NO_INBOX, 404)
         return index
 
     def _team(self, request: Request, _: tuple[str, ...]) -> Response:
@@ -472,7 +585,8 @@ class DemoLemlist:
         limit = self._limit(request)
         skip = _int_param(request.query, "skip", 0, 0)
         if request.query.get("markAsRead") == "true":  # only the exact string, as lemlist
-            self._state.mark_read(index, user)
+            with _still_there():
+                self._state.mark_read(index, user)
         overlay = self._state.overlay(index)
         data = self._data
 
@@ -508,13 +622,15 @@ class DemoLemlist:
     def _attach_labels(self, request: Request, args: tuple[str, ...]) -> Response:
         index = self._contact(args[0])
         label_ids, append = self._label_body(request, append_flag=True)
-        self._state.attach_labels(index, label_ids, append=append)
+        with _still_there():
+            self._state.attach_labels(index, label_ids, append=append)
         return _json({"ok": True})
 
     def _detach_labels(self, request: Request, args: tuple[str, ...]) -> Response:
         index = self._contact(args[0])
         label_ids, _ = self._label_body(request, append_flag=False)
-        self._state.detach_labels(index, set(label_ids))
+        with _still_there():
+            self._state.detach_labels(index, set(label_ids))
         return _json({"ok": True})
 
 

@@ -1,19 +1,20 @@
 """The demo inbox as it changes: the generated conversations plus small overlays.
 
 Order: conversations lifted by ``touch``/``add`` (newest first), then the generated ones by
-index, skipping the lifted. What happened to a conversation (a new reply, read flags, labels)
-is its :class:`Overlay`, replaced on every change and never mutated: a page snapshot
-(:meth:`InboxState.page`) is a list of (index, overlay) taken under the lock, and
-:func:`page_json` / :func:`thread_json` turn one into JSON anywhere, a worker thread included,
-while the event loop goes on changing the inbox.
+index, skipping the lifted; deleted ones are nowhere. What happened to a conversation (a new
+reply, read flags, labels) is its :class:`Overlay`, replaced on every change and never
+mutated: a page snapshot (:meth:`InboxState.page`) is a list of (index, overlay) taken under
+the lock, and :func:`page_json` / :func:`thread_json` turn one into JSON anywhere, a worker
+thread included, while the event loop goes on changing the inbox.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -98,21 +99,36 @@ class InboxState:
         self._size = size
         self._added = 0
         self._top: list[int] = []
-        self._lifted: list[int] = []  # sorted generated indices that now sit in _top
+        # Sorted generated indices no longer in their generated place: lifted into _top, or
+        # deleted. One list, so order() skips both in the same walk.
+        self._displaced: list[int] = []
+        self._deleted: set[int] = set()
         self._overlays: dict[int, Overlay] = {}
         self._lock = threading.RLock()
 
     @property
     def total(self) -> int:
-        return self._size + self._added
+        """Conversations in the inbox now (deleted ones excluded)."""
+        with self._lock:
+            return self._size + self._added - len(self._deleted)
 
     def find_conversation(self, conversation_id: str) -> int | None:
+        """The index of a conversation in the inbox; None if unknown or deleted."""
         index = self._data.conversation_ids.decode(conversation_id)
-        return index if index is not None and index < self.total else None
+        return index if index is not None and self.exists(index) else None
 
     def find_contact(self, contact_id: str) -> int | None:
+        """The index of a contact's conversation in the inbox; None if unknown or deleted."""
         index = self._data.contact_ids.decode(contact_id)
-        return index if index is not None and index < self.total else None
+        return index if index is not None and self.exists(index) else None
+
+    def exists(self, index: int) -> bool:
+        with self._lock:
+            return 0 <= index < self._size + self._added and index not in self._deleted
+
+    def _require(self, index: int) -> None:
+        if not self.exists(index):
+            raise KeyError(index)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -148,13 +164,14 @@ class InboxState:
             if position >= end:
                 return result
             index = position - len(self._top)
-            for lifted in self._lifted:  # the n-th generated conversation still in place
-                if lifted > index:
+            displaced = self._displaced
+            for gone in displaced:  # the n-th generated conversation still in place
+                if gone > index:
                     break
                 index += 1
-            k = bisect.bisect_left(self._lifted, index)
+            k = bisect.bisect_left(displaced, index)
             while position < end:
-                if k < len(self._lifted) and self._lifted[k] == index:
+                if k < len(displaced) and displaced[k] == index:
                     k += 1
                 else:
                     result.append(index)
@@ -172,7 +189,9 @@ class InboxState:
     # -- changing -----------------------------------------------------------------------------
 
     def touch(self, index: int, now_ms: int) -> None:
+        """A new inbound reply on top; KeyError if ``index`` is not in the inbox."""
         with self._lock:
+            self._require(index)
             overlay = self._overlays.get(index, UNCHANGED)
             at = self._next_time(now_ms)
             self._overlays[index] = replace(
@@ -185,7 +204,8 @@ class InboxState:
         with self._lock:
             made: list[int] = []
             for _ in range(count):
-                index = self.total
+                # Never self.total: after deletions that would reuse an index (and its id).
+                index = self._size + self._added
                 self._overlays[index] = Overlay(
                     anchor=self._next_time(now_ms), read=self._nobody_read()
                 )
@@ -196,6 +216,7 @@ class InboxState:
 
     def mark_read(self, index: int, user: int) -> None:
         with self._lock:
+            self._require(index)
             overlay = self._overlays.get(index, UNCHANGED)
             flags: list[bool | None] = list(overlay.read or (None,) * len(self._data.members))
             flags[user] = True
@@ -203,12 +224,47 @@ class InboxState:
 
     def attach_labels(self, index: int, label_ids: Sequence[str], *, append: bool) -> None:
         with self._lock:
+            self._require(index)
             current = self.labels(index) if append else ()
             self._set_labels(index, [*current, *label_ids])
 
     def detach_labels(self, index: int, label_ids: Collection[str]) -> None:
         with self._lock:
+            self._require(index)
             self._set_labels(index, [x for x in self.labels(index) if x not in label_ids])
+
+    def delete(self, indices: Iterable[int]) -> None:
+        """Take conversations out of the inbox for good: every later page, count and lookup
+        skips them, as lemlist does once a conversation is deleted there.
+
+        All or nothing: KeyError (and no change) if one is unknown or already deleted; an
+        index repeated within ``indices`` is deleted once. Costs O(displaced + top + k).
+        """
+        with self._lock:
+            doomed = set(indices)
+            for index in doomed:
+                self._require(index)
+            # A generated index already displaced was lifted: order() skips it already.
+            newly = sorted(i for i in doomed if i < self._size and not self._is_displaced(i))
+            if newly:  # a linear merge, not one insort (an O(n) shift) per index
+                self._displaced = list(heapq.merge(self._displaced, newly))
+            if not doomed.isdisjoint(self._top):
+                self._top = [i for i in self._top if i not in doomed]
+            self._deleted |= doomed
+            for index in doomed:  # nothing reads a deleted conversation's overlay again
+                self._overlays.pop(index, None)
+
+    def delete_newest(self, count: int) -> list[int]:
+        """Delete the ``count`` newest conversations (all if fewer); their indices, newest
+        first. Atomic: nothing moves between choosing them and deleting them."""
+        with self._lock:
+            doomed = self.order(0, count)
+            self.delete(doomed)
+            return doomed
+
+    def _is_displaced(self, index: int) -> bool:
+        k = bisect.bisect_left(self._displaced, index)
+        return k < len(self._displaced) and self._displaced[k] == index
 
     def _set_labels(self, index: int, labels: Sequence[str]) -> None:
         overlay = self._overlays.get(index, UNCHANGED)
@@ -226,5 +282,5 @@ class InboxState:
         if index in self._top:
             self._top.remove(index)
         elif index < self._size:
-            bisect.insort(self._lifted, index)
+            bisect.insort(self._displaced, index)
         self._top.insert(0, index)

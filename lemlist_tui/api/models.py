@@ -363,6 +363,9 @@ class ThreadMessage:
     sender_name: str | None = None
     sender_email: str | None = None
     lead_email: str | None = None
+    text: str | None = field(default=None, repr=False)
+    """The message as plain text, made from ``html`` once when it was stored (None: not
+    made yet; :func:`lemlist_tui.text.html_to_text` makes it)."""
 
     @property
     def inbound(self) -> bool:

@@ -1,0 +1,145 @@
+"""The database's tables, and the forward migrations that build them.
+
+``PRAGMA user_version`` is the schema version. A migration is a list of statements that
+takes the previous version to its own; they run in one transaction, in order, so a file
+is at one version or the next, never between. Never edit a published migration: add one.
+
+Times are integers, microseconds since 1970 UTC. In ``inbox`` a missing time is
+:data:`MISSING` (far below any real one), so a descending sort puts it last and a keyset
+comparison needs no NULL case.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "MISSING", "SCHEMA_VERSION"]
+
+MISSING = -(2**62)
+"""A sort key's value for a conversation without that timestamp."""
+
+_V1 = [
+    # Every documented field of both conversation shapes; lists as JSON text.
+    """CREATE TABLE conversations (
+        local_id INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        contact_id TEXT,
+        lead_id TEXT,
+        team_id TEXT,
+        created_by TEXT,
+        name TEXT,
+        email TEXT,
+        created_at INTEGER,
+        last_activity_at INTEGER,
+        last_replied_at INTEGER,
+        have_replies INTEGER NOT NULL DEFAULT 0,
+        last_replied_channel TEXT,
+        channels TEXT NOT NULL DEFAULT '[]',
+        opportunities TEXT NOT NULL DEFAULT '[]',
+        labels TEXT NOT NULL DEFAULT '[]',
+        messages TEXT NOT NULL DEFAULT '[]'
+    )""",
+    # The read matrix: every teammate's read and sender flags, per conversation.
+    """CREATE TABLE participants (
+        conversation INTEGER NOT NULL,
+        user_id TEXT NOT NULL,
+        sender INTEGER NOT NULL,
+        read INTEGER NOT NULL,
+        PRIMARY KEY (conversation, user_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE contacts (
+        id TEXT PRIMARY KEY,
+        full_name TEXT,
+        email TEXT
+    ) WITHOUT ROWID""",
+    # One row per conversation in one user's inbox: what the list sorts, filters and
+    # counts, so that none of it needs a join. ``seen`` is the full crawl that last saw it.
+    """CREATE TABLE inbox (
+        user_id TEXT NOT NULL,
+        conversation INTEGER NOT NULL,
+        activity INTEGER NOT NULL,
+        replied INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        unread INTEGER NOT NULL,
+        search TEXT NOT NULL,
+        seen INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, conversation)
+    ) WITHOUT ROWID""",
+    # Covering indexes, one per sort: a screen of rows, filtered or not, is read from
+    # the index alone, in order, and the walk stops as soon as the screen is full.
+    """CREATE INDEX inbox_by_activity
+        ON inbox (user_id, activity DESC, conversation DESC, unread, search)""",
+    """CREATE INDEX inbox_by_replied
+        ON inbox (user_id, replied DESC, conversation DESC, unread, search)""",
+    """CREATE INDEX inbox_by_created
+        ON inbox (user_id, created DESC, conversation DESC, unread, search)""",
+    "CREATE INDEX inbox_by_conversation ON inbox (conversation)",
+    # Counts kept by triggers: the status line's "611 unread of 1,994" costs one lookup.
+    """CREATE TABLE inbox_counts (
+        user_id TEXT PRIMARY KEY,
+        total INTEGER NOT NULL DEFAULT 0,
+        unread INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID""",
+    """CREATE TRIGGER inbox_counted_in AFTER INSERT ON inbox BEGIN
+        INSERT INTO inbox_counts (user_id, total, unread) VALUES (NEW.user_id, 1, NEW.unread)
+        ON CONFLICT (user_id) DO UPDATE SET total = total + 1, unread = unread + NEW.unread;
+    END""",
+    """CREATE TRIGGER inbox_counted_out AFTER DELETE ON inbox BEGIN
+        UPDATE inbox_counts SET total = total - 1, unread = unread - OLD.unread
+        WHERE user_id = OLD.user_id;
+    END""",
+    """CREATE TRIGGER inbox_counted_change AFTER UPDATE OF unread ON inbox
+        WHEN NEW.unread != OLD.unread BEGIN
+        UPDATE inbox_counts SET unread = unread + NEW.unread - OLD.unread
+        WHERE user_id = NEW.user_id;
+    END""",
+    # Where each user's sync stands.
+    """CREATE TABLE sync_state (
+        user_id TEXT PRIMARY KEY,
+        total_items INTEGER,
+        page_size INTEGER NOT NULL,
+        pages_seen INTEGER NOT NULL DEFAULT 0,
+        complete INTEGER NOT NULL DEFAULT 0,
+        next_page INTEGER,
+        crawl INTEGER NOT NULL DEFAULT 0,
+        crawl_total INTEGER,
+        crawl_steady INTEGER NOT NULL DEFAULT 1,
+        full_crawl_at REAL,
+        refreshed_at REAL
+    ) WITHOUT ROWID""",
+    # Threads: one row per message, with the text made from its HTML once, at store time.
+    """CREATE TABLE threads (
+        contact_id TEXT NOT NULL,
+        viewer TEXT NOT NULL,
+        fetched_at REAL NOT NULL,
+        total INTEGER,
+        skipped TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (contact_id, viewer)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE messages (
+        contact_id TEXT NOT NULL,
+        viewer TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        id TEXT,
+        type TEXT,
+        created_at INTEGER,
+        subject TEXT,
+        html TEXT,
+        text TEXT,
+        sender_user_id TEXT,
+        sender_name TEXT,
+        sender_email TEXT,
+        lead_email TEXT,
+        PRIMARY KEY (contact_id, viewer, position)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE labels (
+        id TEXT PRIMARY KEY,
+        name TEXT,
+        color TEXT
+    ) WITHOUT ROWID""",
+    """CREATE TABLE team (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        record TEXT NOT NULL
+    )""",
+]
+
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1)]
+SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -1,22 +1,27 @@
-"""Time the inbox list at scale: ``python -m bench.list_probe [N]`` (default 100k).
+"""Time the inbox list at scale: ``python -m bench.list_probe [N]`` (default 1M).
 
-Headless (Textual's test driver, 100x30). For each keystroke-sized change it times
-the synchronous work in CPU time (InboxView.apply + ConversationList.set_rows +
-drawing every visible line) and, in wall time, that plus one ``pilot.pause()``
-refresh cycle (whose own cost, with nothing changed, is printed last: subtract it).
+Headless (Textual's test driver, 100x30), on the generated database of N conversations
+(:mod:`bench.dbgen`). For each keystroke-sized change it times the synchronous work in
+CPU time (``InboxView.apply`` + ``ConversationList.set_rows`` + drawing every visible
+line) and, in wall time, that plus one ``pilot.pause()`` refresh cycle (whose own cost,
+with nothing changed, is printed last: subtract it).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import shutil
 import statistics
-import sys
+import tempfile
 import time
+from pathlib import Path
 
 from textual.app import App, ComposeResult
 
-from bench.view_probe import USER, make_conversations
-from lemlist_tui.view import InboxView, SortKey
+from bench.prepare import prepare_in
+from lemlist_tui.db import InboxDatabase, SortKey
+from lemlist_tui.inbox import InboxView
 from lemlist_tui.widgets import ConversationList
 
 
@@ -25,11 +30,13 @@ class ProbeApp(App[None]):
         yield ConversationList(id="list")
 
 
-async def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    conversations = make_conversations(count)
-    view = InboxView(USER)
-    view.update(conversations)
+async def run(size: int, rounds: int, home: Path) -> None:
+    prepared = prepare_in(home, size)
+    db = InboxDatabase(prepared.folder)
+    user = prepared.user
+    view = InboxView(db, user)
+    terms = prepared.meta["queries"]["terms"]
+    common, rare = terms["common_pair"], terms["rare_pair"]
     app = ProbeApp()
     results: dict[str, list[float]] = {}
     async with app.run_test(size=(100, 30)) as pilot:
@@ -40,7 +47,7 @@ async def main() -> None:
         async def step(name: str, query: str, unread: bool, sort: SortKey) -> None:
             start, cpu_start = time.perf_counter(), time.process_time()
             rows = view.apply(query, unread_only=unread, sort=sort)
-            widget.set_rows(rows, user_id=USER)
+            widget.set_rows(rows, user_id=user)
             for y in range(height):
                 widget.render_line(y)
             cpu = time.process_time() - cpu_start
@@ -49,18 +56,17 @@ async def main() -> None:
             results.setdefault(name + " (sync, CPU)", []).append(cpu * 1000)
             results.setdefault(name + " (+refresh cycle, wall)", []).append(wall * 1000)
 
-        for _ in range(7):
-            view.update(list(conversations))  # same objects: caches kept
-            view._recent.clear()
+        for _ in range(rounds):
             await step("show all", "", False, SortKey.LAST_ACTIVITY)
-            await step("type 's'", "s", False, SortKey.LAST_ACTIVITY)
-            await step("type 'sm'", "sm", False, SortKey.LAST_ACTIVITY)
-            await step("type 'smi'", "smi", False, SortKey.LAST_ACTIVITY)
-            await step("backspace to 'sm'", "sm", False, SortKey.LAST_ACTIVITY)
-            await step("unread only", "sm", True, SortKey.LAST_ACTIVITY)
-            await step("sort by created", "sm", True, SortKey.CREATED)
+            await step(f"type {common[0]!r}", common[0], False, SortKey.LAST_ACTIVITY)
+            await step(f"type {common!r}", common, False, SortKey.LAST_ACTIVITY)
+            await step(f"backspace to {common[0]!r}", common[0], False, SortKey.LAST_ACTIVITY)
+            await step(f"rare {rare!r}", rare, False, SortKey.LAST_ACTIVITY)
+            await step(f"unread only, {common!r}", common, True, SortKey.LAST_ACTIVITY)
+            await step(f"sort by created, {common!r}", common, True, SortKey.CREATED)
             await step("clear", "", False, SortKey.LAST_ACTIVITY)
             for name, action in (
+                ("j: next row", widget.action_cursor_down),
                 ("G: last row", widget.action_last),
                 ("g: first", widget.action_first),
             ):
@@ -77,12 +83,27 @@ async def main() -> None:
                 (time.perf_counter() - start) * 1000
             )
         nodes = len(list(app.screen.query("*")))
+    db.close()
 
-    print(f"ConversationList at {count:,} conversations: {nodes} widget(s) on screen")
-    print(f"  {'step':<48} {'median':>8} {'min':>8}  (ms)")
+    print(f"ConversationList at {size:,} conversations: {nodes} widget(s) on screen")
+    print(f"  {'step':<52} {'median':>8} {'min':>8}  (ms)")
     for name, times in results.items():
-        print(f"  {name:<48} {statistics.median(times):8.2f} {min(times):8.2f}")
+        print(f"  {name:<52} {statistics.median(times):8.2f} {min(times):8.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.list_probe", description=__doc__)
+    parser.add_argument("size", type=int, nargs="?", default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--home", type=Path, default=None, help="install the database here")
+    args = parser.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="lemlist-list-probe-"))
+    try:
+        asyncio.run(run(args.size, args.rounds, home))
+    finally:
+        if args.home is None:  # a copy of the database: 0.8 GB at 1M
+            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -1,10 +1,11 @@
-"""Probe: the app headless (Pilot, 120x40) on a warm 100k cache, keys timed with cProfile.
+"""Probe: the app headless (Pilot, 120x40) on a generated database, keys timed with cProfile.
 
-    python -m bench.probe_pilot --home /tmp/myprof [--keys filter,s] [--profile]
+    python -m bench.probe_pilot --home /tmp/myprof [--size 1000000] [--keys filter,s] [--profile]
 
-Uses ``bench.profile``'s warm cache. Each key is pressed, then the app is left to
-settle (``pilot.pause``); the wall time of press + settle is printed per key, and
-with ``--profile`` the cumulative cProfile of the whole key phase.
+Installs the generated database (``bench.dbgen``) under ``--home`` and runs the app on it
+offline, in this process. Each key is pressed, then the app is left to settle
+(``pilot.pause``); the wall time of press + settle is printed per key, and with
+``--profile`` the cumulative cProfile of the whole key phase.
 """
 
 from __future__ import annotations
@@ -18,18 +19,19 @@ import sys
 import time
 from pathlib import Path
 
-from bench.profile import _warm
+from bench.prepare import prepare_in
+from bench.screen import _filter_queries
 
 
 async def run(args: argparse.Namespace) -> None:
-    prepared = _warm(args.home, args.size)
+    prepared = prepare_in(args.home, args.size)
     for name, value in prepared.env.items():
-        if name.startswith("XDG_"):
+        if name.startswith(("XDG_", "LEMLIST_")):
             os.environ[name] = value
     from lemlist_tui.app import make_app
     from lemlist_tui.config import Settings
 
-    settings = Settings.resolve(demo=True, demo_size=args.size, offline=True, user_id=prepared.user)
+    settings = Settings.resolve(offline=True, user_id=prepared.user)
     app = make_app(settings)
     async with app.run_test(size=(120, 40)) as pilot:
         from lemlist_tui.screens.inbox import InboxScreen
@@ -37,14 +39,15 @@ async def run(args: argparse.Namespace) -> None:
         for _ in range(200):
             await pilot.pause(0.05)
             screen = app.screen
-            if isinstance(screen, InboxScreen) and screen.view.total == args.size:
+            if isinstance(screen, InboxScreen) and screen.rows is not None:
                 break
         await pilot.pause(0.5)
         keys: list[str] = []
         for key in args.keys.split(","):
             if key == "filter":
                 keys.append("slash")
-                for query in args.queries.split(","):
+                queries = args.queries.split(",") if args.queries else None
+                for query in queries or _filter_queries(prepared.meta, quick=False):
                     keys += list(query) + ["backspace"] * len(query)
                 keys.append("escape")
             else:
@@ -75,10 +78,10 @@ async def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", type=Path, required=True)
-    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--keys", default="filter,s")
     parser.add_argument("--presses", type=int, default=9)
-    parser.add_argument("--queries", default="mari,smith,ana")
+    parser.add_argument("--queries", default="", help="comma-separated (default: the bench's)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=60)
     asyncio.run(run(parser.parse_args()))

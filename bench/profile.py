@@ -1,17 +1,18 @@
 """Profile the app where a benchmark misses: ``python -m bench.profile WHAT [options]``.
 
-    python -m bench.profile start --size 100000          cold start → first row, then quit
-    python -m bench.profile keys --size 100000 --keys j  the app while keys are pressed
+    python -m bench.profile start --size 1000000         cold start → first row, then quit
+    python -m bench.profile keys --size 1000000 --keys j the app while keys are pressed
     python -m bench.profile idle --size 1000             the app doing nothing for 3 s
     python -m bench.profile keys --keys s,filter --tool none --prelude "import gc; gc.disable()"
     python -m bench.profile crawl --latency 0.05         the limiter's holds during a crawl
 
-The app runs as in the benchmark (real pty, warm cache, ``--demo --offline``) under
+The app runs as in the benchmark (real pty, the generated database of ``--size``
+conversations, ``--offline``, see :mod:`bench.dbgen`) under
 ``py-spy record`` (sampling, native-speed; the default), ``pyinstrument`` or nothing
 (``--tool none``: just the key latencies), after an optional ``--prelude`` (a what-if).
 py-spy's folded stacks are summarised as the functions with the most samples, inclusive
-and self, with the app's own frames marked. ``--home DIR`` keeps the warm cache between
-runs (100k takes about a minute to build).
+and self, with the app's own frames marked. ``--home DIR`` keeps the installed copy of the
+database between runs (the generated file itself is cached anyway).
 """
 
 from __future__ import annotations
@@ -24,11 +25,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import orjson
-
-from bench.common import Bench
+from bench.prepare import REPO, Prepared, prepare_in
 from bench.report import median, p95
-from bench.screen import COLS, LINES, REPO, Prepared, _contains, _prepare, _typing
+from bench.screen import COLS, LINES, _contains, _filter_queries, _typing
 from bench.terminal import KeyResult, TerminalApp
 
 __all__ = ["main", "summarise"]
@@ -64,25 +63,8 @@ def summarise(folded: Path, top: int = 25) -> str:
 
 
 def _warm(home: Path, size: int) -> Prepared:
-    marker = home / f"prepared-{size}.json"
-    if marker.exists():
-        info = orjson.loads(marker.read_bytes())
-        return Prepared(
-            size, info["env"], info["user"], info["names"], Path(info["rows"]), info["seconds"]
-        )
-    prepared = _prepare(Bench(quick=False, repeat=1, scratch=home), size)
-    marker.write_bytes(
-        orjson.dumps(
-            {
-                "env": prepared.env,
-                "user": prepared.user,
-                "names": prepared.names,
-                "rows": str(prepared.rows_path),
-                "seconds": prepared.warm_seconds,
-            }
-        )
-    )
-    return prepared
+    """The generated database of ``size`` installed under ``home`` (made once if need be)."""
+    return prepare_in(home, size)
 
 
 def _launcher(home: Path, prelude: str) -> Path:
@@ -106,15 +88,16 @@ def _profiler(tool: str, out: Path, rate: int) -> list[str]:
 
 
 def _trace_crawl(size: int, latency: float) -> None:
-    """Every hold the limiter takes during ``InboxStore.crawl``, and when requests arrived."""
+    """Every hold the limiter takes during ``InboxSync.crawl``, and when requests arrived."""
     import asyncio
 
     from bench.common import ANCHOR_TIME
     from bench.serve import serve_demo
     from lemlist_tui.api.client import LemlistClient
     from lemlist_tui.api.ratelimit import SlidingWindowLimiter
+    from lemlist_tui.db import InboxDatabase
     from lemlist_tui.demo import DEMO_API_KEY, DemoConfig
-    from lemlist_tui.sync.store import InboxStore
+    from lemlist_tui.sync import InboxSync
 
     holds: list[tuple[float, float]] = []
     limiter = SlidingWindowLimiter()
@@ -130,12 +113,16 @@ def _trace_crawl(size: int, latency: float) -> None:
 
         async def crawl() -> float:
             client = LemlistClient(DEMO_API_KEY, base_url=served.base_url, limiter=limiter)
-            store = InboxStore(client, None, served.demo.team_user_ids[0], page_size=10)
+            folder = Path(tempfile.mkdtemp(prefix="lemlist-crawl-"))
+            db = InboxDatabase(folder / "account")
+            sync = InboxSync(client, db, served.demo.team_user_ids[0], page_size=10)
             started = time.perf_counter()
             try:
-                await store.crawl()
+                await sync.crawl()
             finally:
                 await client.aclose()
+                db.close()
+                shutil.rmtree(folder, ignore_errors=True)
             return time.perf_counter() - started
 
         seconds = asyncio.run(crawl())
@@ -157,14 +144,14 @@ def _trace_crawl(size: int, latency: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("what", choices=("start", "keys", "idle", "crawl"))
-    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--keys", default="j", help="comma-separated: j, u, s, filter")
     parser.add_argument("--presses", type=int, default=20)
     parser.add_argument("--tool", choices=("py-spy", "pyinstrument", "none"), default="py-spy")
     parser.add_argument("--rate", type=int, default=500, help="py-spy samples per second")
     parser.add_argument("--prelude", default="", help="Python run before the app (a what-if)")
     parser.add_argument("--latency", type=float, default=0.0, help="crawl: added per request")
-    parser.add_argument("--home", type=Path, default=None, help="keep the warm cache here")
+    parser.add_argument("--home", type=Path, default=None, help="install the database here")
     parser.add_argument("--out", type=Path, default=Path("bench/results/profile.txt"))
     args = parser.parse_args(argv)
     if args.what == "crawl":
@@ -182,8 +169,6 @@ def main(argv: list[str] | None = None) -> int:
         shown = term.wait_for(_contains(prepared.needle), 120)
         print(f"first row after {shown} s ({args.tool})", file=sys.stderr)
         if args.what != "start":
-            everything = f"{args.size:,} conversations"
-            term.wait_for(lambda screen: any(everything in line for line in screen), 120)
             term.wait_quiet(1.0, timeout=3.0)
         if args.what == "idle":
             written, frames = term.idle(3.0)
@@ -193,15 +178,13 @@ def main(argv: list[str] | None = None) -> int:
                 if key == "filter":
                     term.write("/")
                     term.wait_quiet(0.3, timeout=1.0)
-                    for typed in _typing(["smith", "ana"]):
+                    for typed in _typing(_filter_queries(prepared.meta, quick=False)):
                         latencies.setdefault(key, []).append(term.press(typed, tail=0.2))
                     term.write("\x1b")
                     term.wait_quiet(0.3, timeout=1.5)
                 else:
                     for _ in range(args.presses):
                         latencies.setdefault(key, []).append(term.press(key, tail=0.35))
-                        if key == "s":
-                            time.sleep(2.5)  # the toast's life
         term.write("q")
         deadline = time.perf_counter() + 60
         while term.process.poll() is None and time.perf_counter() < deadline:

@@ -1,11 +1,12 @@
 """Figure 2: incremental refresh — requests to /inbox for k new conversations.
 
-A warm cache of 10k conversations is built once through the store's own crawl (the
-demo's and the limiter's rate limits lifted for the setup only), then copied for each
-k: the demo server, rebuilt from the same seed and anchor, gains k new conversations,
-a fresh store loads the copy and runs ``refresh()``. Requests are counted in the
-server's own log. The anchor is what a client without incremental refresh does:
-re-crawl every page. The target is ⌈k / page size⌉ + 1.
+A local database of 10k conversations is built once through the sync's own full crawl
+(the demo's and the limiter's rate limits lifted for the setup only), then copied for
+each k: the demo server, rebuilt from the same seed and anchor, gains k new
+conversations, a fresh :class:`InboxDatabase` opens the copy and a fresh
+:class:`InboxSync` runs ``refresh()``. Requests are counted in the server's own log.
+The anchor is what a client without incremental refresh does: re-crawl every page. The
+target is ⌈k / page size⌉ + 1.
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ def _inbox_requests(demo: Any) -> int:
     return sum(1 for r in list(demo.log) if r.path.rstrip("/") == "/api/inbox")
 
 
-async def _warm(size: int, root: Path, fingerprint: str) -> tuple[str, float]:
+async def _warm(size: int, folder: Path) -> tuple[str, float]:
     from lemlist_tui.api.client import LemlistClient
     from lemlist_tui.api.ratelimit import SlidingWindowLimiter
+    from lemlist_tui.db import InboxDatabase
     from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist
-    from lemlist_tui.sync.cache import DiskCache
-    from lemlist_tui.sync.store import InboxStore
+    from lemlist_tui.sync import InboxSync
 
     demo = DemoLemlist(DemoConfig(size=size, now=ANCHOR_TIME, rate_limit=UNLIMITED))
     user = demo.team_user_ids[0]
@@ -48,23 +49,25 @@ async def _warm(size: int, root: Path, fingerprint: str) -> tuple[str, float]:
         transport=httpx.ASGITransport(app=demo),
         limiter=SlidingWindowLimiter(UNLIMITED, 2.0),
     )
+    db = InboxDatabase(folder)
     started = time.perf_counter()
     try:
-        store = InboxStore(client, DiskCache(root).account(fingerprint), user, page_size=PAGE)
-        await store.crawl()
-        if len(store.conversations) != size:
-            raise Unavailable(f"the warm-up crawl held {len(store.conversations)} of {size}")
+        await InboxSync(client, db, user, page_size=PAGE).crawl()
+        held, _ = db.counts(user)
+        if held != size:
+            raise Unavailable(f"the warm-up crawl held {held} of {size}")
     finally:
         await client.aclose()
+        db.close()
     return user, time.perf_counter() - started
 
 
-async def _refresh(size: int, k: int, root: Path, fingerprint: str, user: str) -> dict[str, Any]:
+async def _refresh(size: int, k: int, folder: Path, user: str) -> dict[str, Any]:
     from lemlist_tui.api.client import LemlistClient
     from lemlist_tui.api.ratelimit import SlidingWindowLimiter
+    from lemlist_tui.db import InboxDatabase
     from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist
-    from lemlist_tui.sync.cache import DiskCache
-    from lemlist_tui.sync.store import InboxStore
+    from lemlist_tui.sync import InboxSync
 
     demo = DemoLemlist(DemoConfig(size=size, now=ANCHOR_TIME))  # the strict 20 per 2 s
     demo.add_conversations(k)
@@ -74,17 +77,15 @@ async def _refresh(size: int, k: int, root: Path, fingerprint: str, user: str) -
         transport=httpx.ASGITransport(app=demo),
         limiter=SlidingWindowLimiter(),
     )
+    db = InboxDatabase(folder)
     try:
-        store = InboxStore(client, DiskCache(root).account(fingerprint), user, page_size=PAGE)
-        if not store.load_cached():
-            raise Unavailable("the store did not load the warm cache it wrote")
-        load_cached_rest = getattr(store, "load_cached_rest", None)
-        if load_cached_rest is not None:  # a head-only load must not count as a cold store
-            await load_cached_rest()
-        held = len(store.conversations)
+        held, _ = db.counts(user)
+        if held != size:
+            raise Unavailable(f"the copied database holds {held} of {size}")
+        sync = InboxSync(client, db, user, page_size=PAGE)
         before = _inbox_requests(demo)
         started = time.perf_counter()
-        result = await store.refresh()
+        result = await sync.refresh()
         seconds = time.perf_counter() - started
         return {
             "requests": _inbox_requests(demo) - before,
@@ -92,11 +93,12 @@ async def _refresh(size: int, k: int, root: Path, fingerprint: str, user: str) -
             "new": result.new,
             "updated": result.updated,
             "held_before": held,
-            "held_after": len(store.conversations),
+            "held_after": db.counts(user)[0],
             "seconds": seconds,
         }
     finally:
         await client.aclose()
+        db.close()
 
 
 def run_figures(bench: Bench, names: list[str]) -> list[Figure]:
@@ -104,29 +106,24 @@ def run_figures(bench: Bench, names: list[str]) -> list[Figure]:
         return []
     figure = Figure("refresh", "Incremental refresh: requests for k new conversations")
     size = 500 if bench.quick else 10_000
-    from lemlist_tui.api.client import account_fingerprint
-    from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL
-
-    fingerprint = account_fingerprint(DEMO_API_KEY, f"{DEMO_BASE_URL}#bench-refresh")
-    warm_root = bench.scratch / "refresh-warm"
+    warm = bench.scratch / "refresh-warm"
     try:
-        bench.log(f"refresh: warming a cache of {size:,} conversations")
-        user, warm_seconds = asyncio.run(_warm(size, warm_root, fingerprint))
+        bench.log(f"refresh: a database of {size:,} conversations, by a full crawl")
+        user, warm_seconds = asyncio.run(_warm(size, warm))
     except (ImportError, NotImplementedError) as error:
-        why = f"the sync store is not there yet ({type(error).__name__}: {error})"
-        raise Unavailable(why) from None
+        raise Unavailable(f"the sync is not there ({type(error).__name__}: {error})") from None
     figure.details = {"conversations": size, "page_size": PAGE, "warm_seconds": warm_seconds}
     for k in (0, 5, 250):
-        root = bench.scratch / f"refresh-{k}"
-        shutil.copytree(warm_root, root)
+        folder = bench.scratch / f"refresh-{k}"
+        shutil.copytree(warm, folder)
         bench.log(f"refresh: k = {k}")
-        outcome = asyncio.run(_refresh(size, k, root, fingerprint, user))
+        outcome = asyncio.run(_refresh(size, k, folder, user))
         target = math.ceil(k / PAGE) + 1
         full = math.ceil((size + k) / PAGE)
         complete = outcome["held_after"] == size + k and outcome["new"] == k
         figure.rows.append(
             Row(
-                label=f"refresh, {size:,} cached, k = {k} new"
+                label=f"refresh, {size:,} held, k = {k} new"
                 + ("" if complete else f" (held {outcome['held_after']:,}, new {outcome['new']})"),
                 ours=outcome["requests"],
                 unit="requests",

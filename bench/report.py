@@ -103,8 +103,10 @@ def _number(value: float | None, unit: str) -> str:
         return f"{value:.1f} ms"
     if unit == "MB":
         return f"{value:.1f} MB"
-    if unit in ("B", "B/s"):
+    if unit in ("B", "B/s", "rows/s"):
         return f"{value:,.0f} {unit}"
+    if unit == "x":
+        return f"{value:.2f}x"
     if float(value).is_integer():
         return f"{value:,.0f}{' ' + unit if unit else ''}"
     return f"{value:,.2f}{' ' + unit if unit else ''}"
@@ -137,7 +139,7 @@ def format_table(figures: Iterable[Figure], quick: bool) -> str:
         for line in lines
     ]
     if quick:
-        out.append("(quick mode: tiny sizes, one repetition; targets not judged)")
+        out.append("(quick mode: small sizes, one repetition; targets not judged)")
     out += [f"- {note}" for note in notes]
     return "\n".join(out)
 

@@ -21,7 +21,7 @@ import termios
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyte
@@ -79,6 +79,9 @@ class KeyResult:
     """Seconds the answer was watched for."""
     start_index: int
     """Chunks read before the key."""
+    marks: dict[str, float | None] = field(default_factory=dict)
+    """For each mark asked for: seconds to the end of the first frame after the key whose
+    screen satisfied it (None: none did while watched)."""
 
     @property
     def changed(self) -> bool:
@@ -289,13 +292,19 @@ class TerminalApp:
         window: float = 1.0,
         chain: float = 0.1,
         max_wait: float = 5.0,
+        marks: Mapping[str, Callable[[list[str]], bool]] | None = None,
     ) -> KeyResult:
         """Send one key; watch the output until ``tail`` s of quiet or ``window`` s.
 
         The recorded frames are then replayed into the emulator one at a time to find
         which of them changed the screen; until one has, it keeps watching (up to
-        ``max_wait`` s), so a slow answer is measured rather than lost.
+        ``max_wait`` s), so a slow answer is measured rather than lost. ``marks`` are
+        tests of the screen (e.g. "the status line shows the exact count"): each is timed
+        at the first changing frame that satisfies it, and the watch goes on (up to
+        ``max_wait``) until every mark is met.
         """
+        marks = marks or {}
+        met: dict[str, float] = {}
         data = key if isinstance(key, bytes) else KEYS.get(key, key.encode())
         self._wait_frame_boundary()
         previous = self.snapshot()
@@ -318,15 +327,25 @@ class TerminalApp:
                 if not self._apply(frame):
                     continue
                 current = self._cells()
+                if stamp < sent:
+                    # Finished before the key was written (read between the snapshot and
+                    # the write): part of the screen the key found, not of its answer.
+                    previous = current
+                    continue
                 if current != previous:
                     changes.append((stamp - sent, len(frame)))
                     previous = current
+                    if len(met) < len(marks):
+                        lines = self.screen.display
+                        for name, test in marks.items():
+                            if name not in met and test(lines):
+                                met[name] = stamp - sent
             now = time.perf_counter()
             if now - sent >= max_wait:
                 break
             # No change yet: a slow answer is not a missing one, keep watching. A change
             # right at the end of the watch: watch on for the rest of its burst.
-            if changes and now - (sent + changes[-1][0]) >= tail:
+            if changes and now - (sent + changes[-1][0]) >= tail and len(met) == len(marks):
                 break
             watch_from = now
         watched = time.perf_counter() - sent
@@ -346,6 +365,7 @@ class TerminalApp:
             changed_frames=len(changes),
             window=watched,
             start_index=index,
+            marks={name: met.get(name) for name in marks},
         )
 
     def _wait_frame_boundary(self, timeout: float = 0.2) -> None:

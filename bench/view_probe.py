@@ -1,151 +1,130 @@
-"""Time InboxView at inbox scale: ``python -m bench.view_probe [N]`` (default 100k).
+"""Time InboxView and InboxRows alone, headless: ``python -m bench.view_probe [N]``.
 
-Prints the median of several runs (each on a fresh view where the case needs one) for
-each operation the inbox does on a keystroke or a store change.
+On the generated database of N conversations (default 1M; :mod:`bench.dbgen`, installed
+in a temporary home): for each thing the inbox does on a keystroke, the wall and CPU time
+of the database work alone (no Textual): a view's first screen of rows (40 rows read
+through :class:`InboxRows`), a filter's exact count, a cursor step, a jump to the last
+row, finding a row by id, the detail pane's read, and the export's stream.
 """
 
 from __future__ import annotations
 
-import random
+import argparse
+import shutil
 import statistics
-import sys
+import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from lemlist_tui.api.models import Contact, Conversation, Participant
-from lemlist_tui.view import InboxView, SortKey
+from bench.prepare import prepare_in
+from bench.report import p95
 
-USER = "usr_me"
-FIRST = ["Ana", "Bob", "Chloé", "Dmitri", "Eve", "Farid", "Grace", "Hiro", "Ines", "Jon"]
-LAST = ["Martin", "Smith", "Dubois", "Ivanov", "Khan", "Tanaka", "Garcia", "Rossi", "Lee"]
-COMPANY = ["acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "tyrell"]
+SCREEN = 40
+"""Rows a 120x40 terminal shows of the list."""
 
 
-def make_conversations(count: int, seed: int = 1) -> list[Conversation]:
-    """Synthetic inbox, newest activity first (the store's order); 20% unread."""
-    rng = random.Random(seed)
-    base = datetime(2025, 1, 1, tzinfo=UTC)
-    read = (Participant(USER, True, True),)
-    unread = (Participant(USER, True, False),)
-    rows = []
-    for i in range(count):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
-        email = f"{first}.{last}{i}@{rng.choice(COMPANY)}.com"
-        activity = base - timedelta(minutes=i)
-        rows.append(
-            Conversation(
-                id=f"cnv_{seed}_{i:07d}",
-                contact=Contact(f"lea_{seed}_{i:07d}", f"{first} {last}", email),
-                last_activity_at=activity,
-                created_at=base - timedelta(minutes=rng.randrange(10**6)),
-                last_replied_at=None if rng.random() < 0.4 else activity - timedelta(hours=1),
-                channels=("email",),
-                participants=unread if rng.random() < 0.2 else read,
-                have_replies=True,
-            )
-        )
-    return rows
-
-
-def median_ms(
-    run: Callable[[], object], setup: Callable[[], object] | None = None, n: int = 9
-) -> tuple[float, float]:
-    """(median, min) milliseconds of CPU time: other processes on the machine barely
-    move it, unlike wall time; ``setup`` runs untimed before each run."""
-    times = []
+def timed(run: Callable[[], object], n: int) -> tuple[float, float, float]:
+    """(median wall, p95 wall, median CPU) milliseconds of ``n`` runs."""
+    walls, cpus = [], []
     for _ in range(n):
-        if setup is not None:
-            setup()
-        start = time.process_time()
+        wall, cpu = time.perf_counter(), time.process_time()
         run()
-        times.append((time.process_time() - start) * 1000)
-    return statistics.median(times), min(times)
+        cpus.append((time.process_time() - cpu) * 1000)
+        walls.append((time.perf_counter() - wall) * 1000)
+    return statistics.median(walls), p95(walls), statistics.median(cpus)
 
 
-def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    conversations = make_conversations(count)
-    extra = make_conversations(100, seed=2)
-    marked = list(conversations)
-    marked[500] = marked[500].marked_read_for(USER)
-    view = InboxView(USER)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.view_probe", description=__doc__)
+    parser.add_argument("size", type=int, nargs="?", default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--home", type=Path, default=None, help="install the database here")
+    args = parser.parse_args(argv)
+    home = args.home or Path(tempfile.mkdtemp(prefix="lemlist-view-probe-"))
+    try:
+        _probe(home, args.size, args.runs)
+    finally:
+        if args.home is None:  # a copy of the database: 0.8 GB at 1M
+            shutil.rmtree(home, ignore_errors=True)
+    return 0
 
-    def fresh() -> None:
-        """A view that has seen ``conversations`` once and sorted nothing yet."""
-        nonlocal view
-        view = InboxView(USER)
-        view.update(conversations)
 
-    def applying(
-        query: str = "", unread_only: bool = False, sort: SortKey = SortKey.LAST_ACTIVITY
-    ) -> Callable[[], object]:
-        """apply() on whichever view is current when it runs."""
-        return lambda: view.apply(query, unread_only=unread_only, sort=sort)
+def _probe(home: Path, size: int, n: int) -> None:
+    from lemlist_tui.db import InboxDatabase, SortKey
+    from lemlist_tui.inbox import InboxRows, InboxView
 
-    def sorted_by(sort: SortKey) -> Callable[[], None]:
-        def setup() -> None:
-            fresh()
-            view.apply(sort=sort)
+    prepared = prepare_in(home, size)
+    db = InboxDatabase(prepared.folder)
+    view = InboxView(db, prepared.user)
+    results: dict[str, tuple[float, float, float]] = {}
 
-        return setup
+    def screen(
+        query: str = "", unread: bool = False, sort: SortKey = SortKey.LAST_ACTIVITY
+    ) -> Callable[[], None]:
+        def run() -> None:
+            rows = view.apply(query, unread_only=unread, sort=sort)
+            rows[: min(SCREEN, len(rows))]
 
-    def with_query(*queries: str) -> Callable[[], None]:
-        def setup() -> None:
-            fresh()
-            for query in queries:
-                view.apply(query)
+        return run
 
-        return setup
-
-    results: dict[str, tuple[float, float]] = {}
-    results["update: first (all derived)"] = median_ms(fresh, n=3)
-    results["update: unchanged"] = median_ms(lambda: view.update(conversations), setup=fresh)
-    results["update: +100 appended (a page)"] = median_ms(
-        lambda: view.update(conversations + extra), setup=fresh
-    )
-    results["update: +100 at the front (refresh)"] = median_ms(
-        lambda: view.update(extra + conversations), setup=fresh
-    )
-    moved = [conversations[700], *conversations[:700], *conversations[701:]]
-    results["update: 1 moved to the front (general)"] = median_ms(
-        lambda: view.update(moved), setup=fresh
-    )
-    results["update: 1 mark-read copy"] = median_ms(lambda: view.update(marked), setup=fresh)
-    results["unread_count after update"] = median_ms(lambda: view.unread_count, setup=fresh)
-
-    results["first sort: last activity (store order)"] = median_ms(
-        lambda: view.apply(), setup=fresh
-    )
+    results["counts()"] = timed(view.counts, n)
+    results["first screen, no filter"] = timed(screen(), n)
+    results["first screen, unread only"] = timed(screen(unread=True), n)
     for key in (SortKey.LAST_REPLY, SortKey.CREATED):
-        results[f"first sort: {key.value}"] = median_ms(applying(sort=key), setup=fresh)
-        results[f"re-sort: {key.value} (cached)"] = median_ms(applying(sort=key))
+        results[f"first screen, sorted by {key.value}"] = timed(screen(sort=key), n)
+    queries = prepared.meta["queries"]
+    counts: dict[str, int] = queries["counts"]
+    reader = db.reader()
+    for query in sorted(counts, key=lambda q: (len(q), q)):
+        label = f"{query!r} ({counts[query]:,} match)"
+        results[f"first screen, filter {label}"] = timed(screen(query), n)
+        rows = view.apply(query)
+        if not rows.exact:
 
-    for query in ("smith", "ana acme", "zzz", "a"):
-        results[f"new query {query!r}"] = median_ms(applying(query), setup=with_query(""))
-    results["new query 'smith', sorted by created"] = median_ms(
-        applying("smith", sort=SortKey.CREATED), setup=sorted_by(SortKey.CREATED)
-    )
-    for before, after in (("acm", "acme"), ("smit", "smith"), ("ana", "ana ma"), ("s", "sm")):
-        results[f"narrowing {before!r} → {after!r}"] = median_ms(
-            applying(after), setup=with_query(before)
-        )
-    results["backspace 'acme' → 'acm'"] = median_ms(
-        lambda: view.apply("acm"), setup=with_query("acm", "acme")
-    )
-    results["unread toggle on (first)"] = median_ms(
-        lambda: view.apply(unread_only=True), setup=with_query("")
-    )
-    results["unread toggle on (cached)"] = median_ms(lambda: view.apply(unread_only=True))
-    results["unread toggle with query 'smith'"] = median_ms(
-        lambda: view.apply("smith", unread_only=True), setup=with_query("smith")
-    )
+            def exact(rows: InboxRows = rows) -> int:
+                return view.count(rows, reader)
 
-    print(f"InboxView at {count:,} conversations, Python {sys.version.split()[0]}")
-    print(f"  {'operation':<44} {'median':>8} {'min':>8}  (CPU ms)")
-    for name, (median, least) in results.items():
-        print(f"  {name:<44} {median:8.2f} {least:8.2f}")
+            results[f"exact count, filter {label}"] = timed(exact, 3)
+
+    rows = view.apply()
+    depth = min(2000, len(rows))
+    started = time.perf_counter()
+    for index in range(depth):
+        rows[index]
+    per_step = (time.perf_counter() - started) * 1000 / max(depth, 1)
+    results[f"cursor step (rows[i], i < {depth:,}; mean)"] = (per_step, per_step, per_step)
+
+    def last() -> None:
+        fresh = view.apply()
+        fresh[len(fresh) - 1]
+
+    results["jump to the last row (G)"] = timed(last, 3)
+    deep = view.apply()[len(rows) // 2]
+    results["index_of_id, a row half-way down"] = timed(
+        lambda: view.apply().index_of_id(deep.id), 3
+    )
+    first = view.apply()[0]
+    results["conversation(id), the detail pane"] = timed(lambda: db.conversation(first.id), n)
+
+    stream = db.iter_conversations(prepared.user)
+    count = min(100_000, size)
+    started = time.perf_counter()
+    for _ in zip(range(count), stream, strict=False):
+        pass
+    seconds = time.perf_counter() - started
+    close = getattr(stream, "close", None)
+    if close is not None:
+        close()  # the generator's own connection
+    reader.close()
+    db.close()
+
+    print(f"InboxView on {size:,} conversations ({prepared.database})")
+    print(f"  {'operation':<58} {'median':>8} {'p95':>8} {'CPU':>8}  (ms)")
+    for name, (wall, worst, cpu) in results.items():
+        print(f"  {name:<58} {wall:8.2f} {worst:8.2f} {cpu:8.2f}")
+    print(f"  iter_conversations (export's stream): {count / seconds:,.0f} rows/s")
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -26,6 +26,8 @@ class ExitCode:
     USAGE = 2
     AUTH = 3
     NETWORK = 4
+    SIGNALLED = 128
+    """Plus the signal's number (SIGTERM 143, SIGHUP 129), as a shell reports a kill."""
 
 
 def _paths_epilog() -> str:
@@ -37,10 +39,13 @@ The API key comes from LEMLIST_API_KEY, else from api_key in the config file:
 It is never read from the command line. No key? Try: lemlist-tui --demo
 
 Other settings: LEMLIST_BASE_URL; in the config file: base_url, fresh_for (seconds),
-theme. The cache lives in {config.cache_dir()} (XDG_CACHE_HOME moves it).
+theme, refresh_every, full_sync_every (seconds), sync ("background" or
+"on-demand"). The local inbox lives in {config.cache_dir()} (XDG_CACHE_HOME
+moves it).
 
 Exit codes: 0 ok, 1 other failure, 2 usage, 3 no key or key refused,
-4 network unreachable or rate limited.
+4 network unreachable or rate limited, 128 + the signal's number when SIGTERM
+(143) or SIGHUP (129) closed the app (the terminal is restored, as after q).
 """
 
 
@@ -71,6 +76,21 @@ def _parser() -> argparse.ArgumentParser:
         "--unread", action="store_true", help="only conversations unread for that user"
     )
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    sync = commands.add_parser(
+        "sync",
+        help="bring the local inbox up to date and exit (for cron or a systemd timer)",
+        description=(
+            "Bring the local inbox up to date and exit: a refresh when it is whole and its "
+            "last full crawl is recent, else a full crawl. The app then opens warm."
+        ),
+        epilog=_paths_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_account_options(sync)
+    who = sync.add_mutually_exclusive_group()
+    who.add_argument("--user", metavar="USR", help="whose inbox (default: the last opened)")
+    who.add_argument("--all-users", action="store_true", help="every user of the team")
+    sync.add_argument("--full", action="store_true", help="crawl every page again (sees deletions)")
     return parser
 
 
@@ -92,7 +112,7 @@ def _add_account_options(parser: argparse.ArgumentParser) -> None:
         "--offline",
         action="store_true",
         default=None,
-        help="read the cache only; send no request",
+        help="read the local inbox only; send no request",
     )
 
 
@@ -122,62 +142,116 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     if args.command == "export":
         raise SystemExit(asyncio.run(_export(settings, args.unread, args.format)))
+    if args.command == "sync":
+        raise SystemExit(asyncio.run(_sync(settings, args.all_users, args.full)))
     if args.clear_cache:
         raise SystemExit(_clear_cache(settings))
 
     from lemlist_tui.app import make_app
 
-    make_app(settings).run()
+    app = make_app(settings)
+    app.run()
+    # The app's own status: 0 after q, 1 after an error it could not handle (Textual
+    # sets it), ExitCode.SIGNALLED + the signal's number after SIGTERM or SIGHUP.
+    raise SystemExit(app.return_code or ExitCode.OK)
 
 
 def _clear_cache(settings: Settings) -> int:
-    from lemlist_tui.session import MissingKeyError, open_session
+    from lemlist_tui.db import StorageError
+    from lemlist_tui.session import MissingKeyError, clear_account, resolve_account
 
     try:
-        session = open_session(settings)
+        clear_account(resolve_account(settings).folder)
     except MissingKeyError as error:
         _fail(str(error), ExitCode.AUTH)
-    if session.cache is not None:
-        session.cache.clear()
-    print("Cleared this account's cache.", file=sys.stderr)
+    except StorageError as error:
+        _fail(str(error), ExitCode.OTHER)
+    print("Cleared this account's local inbox.", file=sys.stderr)
     return ExitCode.OK
 
 
-async def _export(settings: Settings, unread: bool, fmt: str) -> int:
+def _failure_code(error: BaseException) -> int:
+    """The documented exit status of a typed failure."""
     from lemlist_tui.api.errors import (
         AuthError,
-        LemlistError,
         NetworkError,
         RateLimitedError,
         RequestTimeoutError,
     )
-    from lemlist_tui.session import MissingKeyError, open_session
-    from lemlist_tui.sync.export import export_inbox
+    from lemlist_tui.session import MissingKeyError
+
+    if isinstance(error, AuthError | MissingKeyError):
+        return ExitCode.AUTH
+    if isinstance(error, NetworkError | RateLimitedError | RequestTimeoutError):
+        return ExitCode.NETWORK
+    return ExitCode.OTHER
+
+
+async def _export(settings: Settings, unread: bool, fmt: str) -> int:
+    from lemlist_tui.api.errors import LemlistError
+    from lemlist_tui.session import open_session
+    from lemlist_tui.sync.export import export_inbox, incomplete_note
 
     assert settings.user_id is not None
     try:
         session = open_session(settings)
-    except MissingKeyError as error:
-        _fail(str(error), ExitCode.AUTH)
+    except LemlistError as error:
+        _fail(str(error), _failure_code(error))
     try:
-        store = session.inbox(settings.user_id)
-        store.load_cached()
+        sync = session.inbox(settings.user_id)
         progress = sys.stderr if sys.stderr.isatty() else None
         await export_inbox(
-            store,
+            sync,
             unread_only=unread,
             fmt="csv" if fmt == "csv" else "jsonl",
             out=sys.stdout,
             progress=progress,
         )
-    except AuthError as error:
-        _fail(str(error), ExitCode.AUTH)
-    except (NetworkError, RateLimitedError, RequestTimeoutError) as error:
-        _fail(str(error), ExitCode.NETWORK)
+        if sync.offline and (note := incomplete_note(sync)) is not None:
+            print(f"lemlist-tui: warning: {note}", file=sys.stderr)
     except LemlistError as error:
-        _fail(str(error), ExitCode.OTHER)
+        _fail(str(error), _failure_code(error))
     except BrokenPipeError:
         return ExitCode.OK
+    finally:
+        await session.aclose()
+    return ExitCode.OK
+
+
+async def _sync(settings: Settings, all_users: bool, full: bool) -> int:
+    from lemlist_tui.api.errors import LemlistError
+    from lemlist_tui.session import open_session
+    from lemlist_tui.sync.export import ProgressBar, bring_up_to_date
+
+    if settings.offline:
+        _fail("sync needs lemlist: drop --offline.", ExitCode.USAGE)
+    try:
+        session = open_session(settings)
+    except LemlistError as error:
+        _fail(str(error), _failure_code(error))
+    try:
+        if all_users:
+            team = await session.load_team()
+            users = list(team.user_ids)
+        elif settings.user_id is not None:
+            users = [settings.user_id]
+        else:
+            last = session.last_user()
+            if last is None:
+                _fail("say whose inbox: --user usr_… or --all-users.", ExitCode.USAGE)
+            users = [last]
+        for user_id in users:
+            sync = session.inbox(user_id)
+            bar = ProgressBar(sys.stderr, what=user_id) if sys.stderr.isatty() else None
+            try:
+                await bring_up_to_date(sync, bar, full=full)
+            finally:
+                if bar is not None:
+                    bar.close()
+            held, unread = session.db.counts(user_id)
+            print(f"{user_id}: {held:,} conversations, {unread:,} unread.", file=sys.stderr)
+    except LemlistError as error:
+        _fail(str(error), _failure_code(error))
     finally:
         await session.aclose()
     return ExitCode.OK

@@ -6,9 +6,16 @@ snapshots and the screenshot script build it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
+import errno
+import os
+import signal
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ComposeResult, InvalidThemeError, SystemCommand
@@ -20,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from lemlist_tui.api.errors import AuthError, LemlistError
 from lemlist_tui.api.models import Team, TeamUser
 from lemlist_tui.config import Settings
+from lemlist_tui.db import StorageError
 from lemlist_tui.messages import UserChosen
 from lemlist_tui.screens import HelpScreen, InboxScreen, PickerScreen, ProblemScreen
 from lemlist_tui.session import MissingKeyError, Session, open_session
@@ -30,6 +38,14 @@ if TYPE_CHECKING:
 __all__ = ["LemlistApp", "make_app"]
 
 Clock = Callable[[], datetime]
+
+SignalHandler = Callable[[int, FrameType | None], Any] | int | None
+
+SHUTDOWN_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals that close the app the way ``q`` does (SIGHUP: the SSH connection dropped).
+(Windows has no SIGHUP.)"""
 
 
 def _stylesheet() -> Path:
@@ -69,6 +85,7 @@ class LemlistApp(App[None]):
         self.clock: Clock = clock or _now
         self.team: Team | None = None
         self._owns_session = session is None
+        self._signals_before: dict[signal.Signals, SignalHandler] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Connecting to lemlist…", id="starting")
@@ -89,6 +106,9 @@ class LemlistApp(App[None]):
             except MissingKeyError:
                 self._show(ProblemScreen.missing_key(self.settings.config_path))
                 return
+            except StorageError as error:
+                self._show(ProblemScreen.storage(str(error)))
+                return
         # A cached team opens the inbox from the cache at once: the first frame with rows
         # waits for no request. The team still comes from lemlist right after, which is
         # also where a key that stopped working shows.
@@ -99,8 +119,53 @@ class LemlistApp(App[None]):
         self.run_worker(self.session.load_team(), group="team", exit_on_error=False)
 
     async def on_unmount(self) -> None:
-        if self._owns_session and self.session is not None:
-            await self.session.aclose()
+        try:
+            if self._owns_session and self.session is not None:
+                await self.session.aclose()
+        finally:
+            # Last, so that a signal arriving while the session closes is still ignored.
+            self._remove_signal_handlers()
+
+    # --- SIGTERM and SIGHUP: shut down as q does ---------------------------------------
+
+    def on_load(self) -> None:
+        # On Load, before the driver switches to the alternate screen: from then on, a
+        # signal's default action (death on the spot) would leave the terminal in it with
+        # mouse reporting on.
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            # signal.signal rather than loop.add_signal_handler: this runs at once, in the
+            # main thread, and before the handler of Textual's driver for the SIGCONT a
+            # hangup sends right after SIGHUP (it restarts application mode, writing to
+            # the dead tty). Only the detaching happens here; the loop does the rest.
+            _detach_hung_up_terminal()
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to exit
+                loop.call_soon_threadsafe(self._exit_on_signal, signum, context=context)
+
+        for signum in SHUTDOWN_SIGNALS:
+            try:
+                before = signal.signal(signum, handler)
+            except ValueError:
+                # Not the main thread: the signals belong to whoever runs that.
+                return
+            self._signals_before[signum] = before
+
+    def _exit_on_signal(self, signum: int) -> None:
+        if self.return_code is not None:
+            # Already on its way out (q, an error, or an earlier signal): that exit's
+            # status stands, and a second signal changes nothing.
+            return
+        # 128 + the signal's number (the CLI's ExitCode.SIGNALLED): what a shell reports
+        # for a process the signal killed, so scripts and supervisors see the cause.
+        self.exit(return_code=128 + signum)
+
+    def _remove_signal_handlers(self) -> None:
+        while self._signals_before:
+            signum, before = self._signals_before.popitem()
+            # None: the handler was not set from Python; the default is the best guess.
+            signal.signal(signum, signal.SIG_DFL if before is None else before)
 
     # --- start-up: the team, then whose inbox ----------------------------------------
 
@@ -214,6 +279,34 @@ class LemlistApp(App[None]):
         if isinstance(screen, InboxScreen):
             yield SystemCommand("Switch user", "Open another user's inbox", self.action_switch_user)
             yield from screen.commands()
+
+
+def _detach_hung_up_terminal() -> None:
+    """Point stdout and stderr at /dev/null if their terminal hung up (SSH dropped).
+
+    Textual writes the terminal's restore sequences to stderr from a thread; on a hung-up
+    tty each write fails with EIO, which kills that thread with a traceback. Nobody can
+    see that terminal any more, so its output goes nowhere instead. A terminal that is
+    still there (``kill -HUP`` by hand) keeps its output and is restored.
+    """
+    try:
+        import termios
+    except ImportError:  # Windows: no tty to hang up
+        return
+    for fd in (1, 2):
+        try:
+            termios.tcgetattr(fd)
+        except termios.error as error:
+            # EIO: a hung-up tty. ENOTTY (a file, a pipe) or EBADF: left as they are.
+            hung_up = bool(error.args) and error.args[0] == errno.EIO
+        else:
+            hung_up = False
+        if hung_up:
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, fd)
+            finally:
+                os.close(null)
 
 
 def make_app(

@@ -36,6 +36,7 @@ __all__ = [
 APP_NAME = "lemlist-tui"
 KEY_ENV = "LEMLIST_API_KEY"
 BASE_URL_ENV = "LEMLIST_BASE_URL"
+SYNC_MODES = ("background", "on-demand")
 
 
 def config_path() -> Path:
@@ -67,6 +68,13 @@ class ConfigFile:
     """Seconds a cached inbox counts as fresh before a background refresh."""
     theme: str | None = None
     """A Textual theme name, e.g. ``textual-light``."""
+    refresh_every: float | None = None
+    """Seconds between automatic refreshes while the app is open (0: never)."""
+    full_sync_every: float | None = None
+    """Seconds after which the whole inbox is crawled again, to see deletions."""
+    sync: str | None = None
+    """``background`` (every page, fetched behind the first) or ``on-demand`` (pages as
+    the list nears its end: for very large accounts)."""
     warnings: tuple[str, ...] = ()
     """Sentences to show the user (e.g. a key readable by others)."""
 
@@ -93,15 +101,23 @@ def load_config(path: Path | None = None) -> ConfigFile:
             raise ConfigError(f"{path}: `{key}` has the wrong type.")
         return value
 
-    api_key = typed("api_key", str)
-    fresh_for = typed("fresh_for", (int, float))
-    if fresh_for is not None:
+    def seconds(key: str) -> float | None:
+        value = typed(key, (int, float))
+        if value is None:
+            return None
         try:
-            fresh_for = float(fresh_for)
+            value = float(value)
         except OverflowError:  # an integer beyond any float
-            fresh_for = math.inf
-        if not 0 <= fresh_for < math.inf:
-            raise ConfigError(f"{path}: `fresh_for` must be a number of seconds, 0 or more.")
+            value = math.inf
+        if not 0 <= value < math.inf:
+            raise ConfigError(f"{path}: `{key}` must be a number of seconds, 0 or more.")
+        return float(value)
+
+    api_key = typed("api_key", str)
+    fresh_for = seconds("fresh_for")
+    sync = typed("sync", str)
+    if sync is not None and sync not in SYNC_MODES:
+        raise ConfigError(f"{path}: `sync` must be one of: {', '.join(SYNC_MODES)}.")
     warnings: list[str] = []
     if api_key and _readable_by_others(path):
         warnings.append(
@@ -112,6 +128,9 @@ def load_config(path: Path | None = None) -> ConfigFile:
         base_url=typed("base_url", str),
         fresh_for=fresh_for,
         theme=typed("theme", str),
+        refresh_every=seconds("refresh_every"),
+        full_sync_every=seconds("full_sync_every"),
+        sync=sync,
         warnings=tuple(warnings),
     )
 
@@ -136,6 +155,9 @@ class Settings:
     offline: bool = False
     fresh_for: float = 300.0
     page_size: int = 100
+    refresh_every: float = 60.0
+    full_sync_every: float = 86_400.0
+    sync: str = "background"
     theme: str | None = None
     cache_dir: Path = field(default_factory=cache_dir)
     state_path: Path = field(default_factory=state_path)
@@ -157,6 +179,11 @@ class Settings:
             api_key=env.get(KEY_ENV, "").strip() or config.api_key,
             base_url=env.get(BASE_URL_ENV) or config.base_url or DEFAULT_BASE_URL,
             fresh_for=config.fresh_for if config.fresh_for is not None else 300.0,
+            refresh_every=config.refresh_every if config.refresh_every is not None else 60.0,
+            full_sync_every=(
+                config.full_sync_every if config.full_sync_every is not None else 86_400.0
+            ),
+            sync=config.sync or "background",
             theme=config.theme,
             warnings=config.warnings,
         )

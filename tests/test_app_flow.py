@@ -15,10 +15,11 @@ from textual.pilot import Pilot
 
 from lemlist_tui.app import LemlistApp, make_app
 from lemlist_tui.config import Settings
+from lemlist_tui.db import search_text
 from lemlist_tui.demo import DemoConfig, DemoLemlist
 from lemlist_tui.screens import InboxScreen, PickerScreen
 from lemlist_tui.session import Session, open_session
-from lemlist_tui.view import search_text
+from lemlist_tui.widgets.status import StatusLine
 
 FIXED = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
 
@@ -91,7 +92,7 @@ async def test_pick_browse_filter_read_mark_and_reopen_offline(tmp_path: Path) -
         screen = inbox(app)
         assert screen.user_id == user.id
         rows = list(screen.conversation_list.rows)
-        assert len(rows) >= 100
+        assert len(rows) == 300  # every page, fetched behind the first with no key pressed
         activity = [c.last_activity_at for c in rows]
         assert all(a is not None for a in activity)
         assert activity == sorted(activity, reverse=True)  # type: ignore[type-var]
@@ -101,25 +102,31 @@ async def test_pick_browse_filter_read_mark_and_reopen_offline(tmp_path: Path) -
         await settle(pilot)
         unread = list(screen.conversation_list.rows)
         assert unread
-        assert all(c.is_unread_for(user.id) for c in unread)
-        assert len(unread) == screen.view.unread_count < len(screen.store.conversations)
+        assert all(c.unread for c in unread)
+        held, unread_count = screen.view.counts()
+        assert len(unread) == unread_count < held == 300
+        server_unread = [
+            cid for cid in demo_of(session).conversation_ids()
+            if not demo_of(session).is_read(cid, user.id)
+        ]  # fmt: skip
+        assert unread_count == len(server_unread)
         await pilot.press("u")
         rows = list(screen.conversation_list.rows)
-        assert len(rows) == len(screen.store.conversations)
+        assert len(rows) == held
 
         # /: narrows by name or email as you type.
         # An unread one, so that "viewing never marks read" is put to the test.
-        target = next(c for c in rows[5:] if c.is_unread_for(user.id) and c.contact.email)
-        assert target.contact.email is not None
-        term = "".join(ch for ch in target.contact.email.split("@")[0] if ch.isalnum())[:6]
+        target = next(c for c in rows[5:] if c.unread and c.email)
+        assert target.email is not None
+        term = "".join(ch for ch in target.email.split("@")[0] if ch.isalnum())[:6].lower()
         await pilot.press("slash", *term)
         narrowed = list(screen.conversation_list.rows)
         assert target in narrowed
         assert 0 < len(narrowed) < len(rows)
-        assert all(term in search_text(c) for c in narrowed)
+        assert all(term in search_text(c.name, c.email) for c in narrowed)
         await pilot.press("enter")  # back to the list, the filter kept
         assert app.focused is screen.conversation_list
-        while screen.conversation_list.highlighted is not target:
+        while screen.conversation_list.highlighted != target:
             await pilot.press("down")
 
         # enter: the detail, with contact, channels, every participant's read state, the thread.
@@ -127,18 +134,20 @@ async def test_pick_browse_filter_read_mark_and_reopen_offline(tmp_path: Path) -
         await settle(pilot)
         assert app.focused is screen.detail
         text = screen.detail.plain
-        assert target.contact.email in text
-        assert str(target.contact.id) in text
+        full = session.db.conversation(target.id)
+        assert full is not None
+        assert target.email in text
+        assert str(full.contact.id) in text
         for channel in target.channels:
             assert channel in text
         assert app.team is not None
         lines = text.splitlines()
-        for participant in target.participants:
+        for participant in full.participants:
             member = app.team.user(participant.user_id)
             assert member is not None and member.name is not None
             mark = "✓ read" if participant.read else "● unread"
             assert any(mark in line and member.name in line for line in lines)
-        thread = screen.store.cached_thread(target)
+        thread = screen.sync.cached_thread(full)
         assert thread is not None and thread.messages
         assert "Thread · " in text
         subjects = [m.subject for m in thread.messages if m.subject]
@@ -150,14 +159,14 @@ async def test_pick_browse_filter_read_mark_and_reopen_offline(tmp_path: Path) -
         await pilot.press("escape", "escape", "u")
         assert screen.query_text == "" and screen.unread_only
         conversation = screen.conversation_list.highlighted
-        assert conversation is not None and conversation.is_unread_for(user.id)
+        assert conversation is not None and conversation.unread
         assert not demo_of(session).is_read(conversation.id, user.id)
         await pilot.press("m")
         await settle(pilot)
         assert demo_of(session).is_read(conversation.id, user.id)
         assert conversation.id not in {c.id for c in screen.conversation_list.rows}
-        held = {c.id: c for c in screen.store.conversations}
-        assert not held[conversation.id].is_unread_for(user.id)
+        marked = session.db.conversation(conversation.id)
+        assert marked is not None and not marked.is_unread_for(user.id)
         await pilot.press("u")
         first_ids = [c.id for c in screen.conversation_list.rows[:30]]
 
@@ -167,8 +176,8 @@ async def test_pick_browse_filter_read_mark_and_reopen_offline(tmp_path: Path) -
         assert screen.user_id == user.id
         assert session.offline
         assert [c.id for c in screen.conversation_list.rows[:30]] == first_ids
-        held = {c.id: c for c in screen.store.conversations}
-        assert not held[conversation.id].is_unread_for(user.id)
+        marked = session.db.conversation(conversation.id)
+        assert marked is not None and not marked.is_unread_for(user.id)
         status = screen.query_one("#status")
         assert "offline" in str(status.render())
 
@@ -190,27 +199,53 @@ async def test_sort_cycles_and_copy_email(tmp_path: Path) -> None:
         assert screen.sort.value == "last activity"
 
         conversation = screen.conversation_list.highlighted
-        assert conversation is not None and conversation.contact.email
+        assert conversation is not None and conversation.email
         await pilot.press("y")
-        assert app.clipboard == conversation.contact.email
+        assert app.clipboard == conversation.email
 
 
-async def test_pages_arrive_near_the_end_and_a_loads_them_all(tmp_path: Path) -> None:
-    async with running(tmp_path, size=(80, 24), user_id=None) as (app, pilot, _session):
+async def test_the_whole_inbox_is_there_with_no_key_pressed(tmp_path: Path) -> None:
+    config = DemoConfig(size=1994, now=FIXED, users=1)
+    async with running(tmp_path, size=(80, 24), config=config) as (app, pilot, session):
+        screen = inbox(app)
+        demo = demo_of(session)
+        user = screen.user_id
+        # The true counts of the whole inbox, and the status line says them whole.
+        server = demo.conversation_ids()
+        unread = sum(not demo.is_read(cid, user) for cid in server)
+        assert screen.view.counts() == (1994, unread)
+        status = str(screen.query_one("#status").render())
+        assert f"{unread:,} unread of 1,994" in status and "held" not in status
+        # The filter finds a conversation of the last page.
+        last = session.db.conversation(server[-1])
+        assert last is not None and last.contact.email
+        await pilot.press("slash", *last.contact.email.split("@")[0])
+        assert last.id in {row.id for row in screen.conversation_list.rows}
+
+
+async def test_on_demand_paging_loads_pages_near_the_end(tmp_path: Path) -> None:
+    async with running(tmp_path, size=(80, 24), user_id=None, sync="on-demand") as (
+        app,
+        pilot,
+        _session,
+    ):
         await pilot.press("enter")  # the first user
         await settle(pilot)
         screen = inbox(app)
         assert screen.has_class("-narrow")
         first = len(screen.conversation_list.rows)
         assert first == 100
+        status = str(screen.query_one("#status").render())
+        assert "of 100 held (300 in lemlist)" in status  # whole or said
         await pilot.press("G")
         await settle(pilot)
         assert len(screen.conversation_list.rows) > first
         await pilot.press("a")
         await settle(pilot)
-        assert screen.store.complete
+        assert screen.sync.state.complete
         assert len(screen.conversation_list.rows) == 300
-        assert "300 conversations" in str(screen.query_one("#status").render())
+        status = str(screen.query_one("#status").render())
+        assert "of 300" in status and "held" not in status
 
 
 async def test_a_network_error_keeps_the_list_and_says_so(tmp_path: Path) -> None:
@@ -250,3 +285,104 @@ async def test_keys_typed_right_behind_slash_go_to_the_filter(tmp_path: Path) ->
         await settle(pilot)
         assert screen.query_text == "mar"
         assert demo_of(session).is_read(first.id, screen.user_id) == was_read  # no "m"
+
+
+async def test_an_app_and_a_sync_process_write_the_same_account_at_once(
+    tmp_path: Path, serve_demo: Any
+) -> None:
+    import asyncio
+    import os
+    import sys
+
+    from lemlist_tui.demo import DEMO_API_KEY
+
+    base_url, demo = serve_demo(DemoConfig(size=1500, now=FIXED, users=1))
+    user = demo.team_user_ids[0]
+    settings = Settings(
+        api_key=DEMO_API_KEY,
+        base_url=base_url,
+        cache_dir=tmp_path / "cache" / "lemlist-tui",
+        state_path=tmp_path / "state" / "state.json",
+        config_path=tmp_path / "config.toml",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEMLIST_", "XDG_"))} | {
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "LEMLIST_API_KEY": DEMO_API_KEY,
+        "LEMLIST_BASE_URL": base_url,
+    }
+    session = open_session(settings)
+    app = make_app(settings, session=session, clock=lambda: FIXED)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            # The app crawls on open while another process crawls the same account in full.
+            sync = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "lemlist_tui", "sync", "--full", "--user", user,
+                env=env, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            await settle(pilot)
+            _, stderr = await sync.communicate()
+            assert sync.returncode == 0, stderr.decode()
+            assert "locked" not in stderr.decode()
+            screen = inbox(app)
+            demo.add_conversations(3)
+            await pilot.press("r")
+            await settle(pilot)
+            errors = [n.message for n in app._notifications if n.severity == "error"]
+            assert errors == []
+            held = [row.id for row in screen.conversation_list.rows]
+            assert held == demo.conversation_ids()  # nothing lost, nothing twice
+            assert screen.view.counts()[0] == 1503
+    finally:
+        await session.aclose()
+
+
+async def test_a_damaged_local_inbox_is_a_sentence_not_a_crash(tmp_path: Path) -> None:
+    import sqlite3
+
+    config = DemoConfig(size=120, now=FIXED, users=1)
+    async with running(tmp_path, config=config) as (_app, _pilot, session):
+        folder = session.db.folder
+    raw = sqlite3.connect(folder / "inbox.sqlite3")
+    # A name that is no longer UTF-8 (bit rot in a row) ...
+    raw.execute(
+        "UPDATE conversations SET name = CAST(X'FF' || CAST(name AS BLOB) AS TEXT) "
+        "WHERE local_id = (SELECT conversation FROM inbox ORDER BY activity DESC LIMIT 1)"
+    )
+    raw.commit()
+    raw.close()
+    async with running(tmp_path, config=config, offline=True) as (app, pilot, session):
+        screen = inbox(app)
+        first = screen.conversation_list.highlighted
+        assert first is not None and first.name is not None and first.name.startswith("\ufffd")
+        assert len(screen.conversation_list.rows) == 120
+        # ... and an index SQLite cannot read: the screen keeps what it had and says why.
+        before = list(screen.conversation_list.rows)[:5]
+
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+
+        original = session.db._reader
+        session.db._reader = _Failing(original, broken)  # type: ignore[assignment]
+        try:
+            await pilot.press("u")
+            await pilot.pause()
+        finally:
+            session.db._reader = original
+        assert list(screen.conversation_list.rows)[:5] == before
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors and errors[-1].startswith("The local inbox is damaged")
+        assert screen.query_one(StatusLine).status.error == errors[-1]  # type: ignore[union-attr]
+        assert app.is_running
+
+
+class _Failing:
+    """A connection whose every query fails as a damaged file would."""
+
+    def __init__(self, connection: Any, fail: Any) -> None:
+        self._connection = connection
+        self.execute = fail
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)

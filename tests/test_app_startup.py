@@ -160,7 +160,7 @@ async def test_palette_lists_the_inbox_commands(tmp_path: Path) -> None:
         _session,
     ):
         titles = {command.title for command in app.get_system_commands(app.screen)}
-        wanted = {"Mark read", "Refresh", "Load all pages", "Switch user", "Copy email", "Help"}
+        wanted = {"Mark read", "Refresh", "Sync everything", "Switch user", "Copy email", "Help"}
         assert wanted <= titles
 
 

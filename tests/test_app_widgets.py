@@ -114,6 +114,7 @@ async def test_status_line_drops_the_least_important_when_narrow() -> None:
         total=2345,
         unread=12,
         shown=300,
+        complete=False,
         connection="stale",
         updated="2m ago",
         rate_remaining=17,
@@ -126,10 +127,12 @@ async def test_status_line_drops_the_least_important_when_narrow() -> None:
         line.show(status)
         await pilot.pause()
         wide = str(line.render())
-        assert wide.startswith("Ann [b] · 300 of 2,345 · 12 unread · stale, updated 2m ago")
+        assert wide.startswith(
+            "Ann [b] · 12 unread of 300 held (2,345 in lemlist) · stale, updated 2m ago"
+        )
         assert "API 17/20 left" in wide and "sort: last reply" in wide
         line.styles.width = 50
         await pilot.pause()
         narrow = str(line.render())
-        assert narrow.startswith("Ann [b] · 300 of 2,345 · 12 unread")
+        assert narrow.startswith("Ann [b] · 12 unread of 300 held (2,345 in lemlist)")
         assert "API" not in narrow

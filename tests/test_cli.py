@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -125,3 +126,115 @@ def test_clear_cache_empties_this_account_only(tmp_path: Path, user_id: str) -> 
     after = [p for p in cache.rglob("*") if p.is_file() and p.suffix != ".lock"]
     assert len(after) < len(before)
     assert not any("inbox" in p.name for p in after)
+
+
+# --- the local database: sync, offline export, clearing, the old cache, a full disk --------
+
+
+def account_folder(tmp_path: Path, size: int) -> Path:
+    """Where the demo account of ``size`` keeps its database (as the child computes it)."""
+    from lemlist_tui.config import Settings
+    from lemlist_tui.session import resolve_account
+
+    settings = Settings(demo=True, demo_size=size, cache_dir=tmp_path / "cache" / "lemlist-tui")
+    return resolve_account(settings).folder
+
+
+def test_sync_then_offline_export_is_the_whole_inbox(tmp_path: Path, user_id: str) -> None:
+    result = run(tmp_path, "sync", "--demo", "--demo-size", "250", "--user", user_id)
+    assert result.returncode == 0, result.stderr
+    assert f"{user_id}: 250 conversations" in result.stderr
+    offline = run(
+        tmp_path, "export", "--demo", "--demo-size", "250", "--user", user_id, "--offline"
+    )
+    assert offline.returncode == 0
+    assert len(offline.stdout.splitlines()) == 250
+    assert "warning" not in offline.stderr  # whole: nothing to say
+    every = run(tmp_path, "sync", "--demo", "--demo-size", "250", "--all-users")
+    assert every.returncode == 0
+    assert every.stderr.count(": 250 conversations") == 3  # the demo team has three users
+
+
+def test_offline_export_of_nothing_says_the_inbox_is_incomplete(
+    tmp_path: Path, user_id: str
+) -> None:
+    result = run(tmp_path, "export", "--demo", "--user", user_id, "--offline")
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert "may be incomplete" in result.stderr
+
+
+def test_sync_usage(tmp_path: Path, user_id: str) -> None:
+    both = run(tmp_path, "sync", "--demo", "--user", user_id, "--all-users")
+    assert both.returncode == 2
+    offline = run(tmp_path, "sync", "--demo", "--user", user_id, "--offline")
+    assert offline.returncode == 2 and "drop --offline" in offline.stderr
+    nobody = run(tmp_path, "sync", "--demo")
+    assert nobody.returncode == 2 and "--all-users" in nobody.stderr
+
+
+def test_clear_cache_refuses_a_symlinked_account_folder(tmp_path: Path) -> None:
+    folder = account_folder(tmp_path, 50)
+    elsewhere = tmp_path / "precious"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine")
+    folder.parent.mkdir(parents=True)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    result = run(tmp_path, "--demo", "--demo-size", "50", "--clear-cache")
+    assert result.returncode == 1
+    assert "symbolic link" in result.stderr and "Traceback" not in result.stderr
+    assert (elsewhere / "keep.txt").read_text() == "mine"
+    # The database refuses it too: nothing is written through the link.
+    export = run(tmp_path, "export", "--demo", "--demo-size", "50", "--user", "usr_x")
+    assert export.returncode == 1
+    assert "symbolic link" in export.stderr
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["keep.txt"]
+
+
+def test_the_old_cache_files_are_removed(tmp_path: Path, user_id: str) -> None:
+    folder = account_folder(tmp_path, 50)
+    old = folder / "users" / "usr_x"
+    old.mkdir(parents=True)
+    (old / "inbox.json").write_bytes(b"{}")
+    (folder / "team.json").write_bytes(b"{}")
+    result = run(tmp_path, "export", "--demo", "--demo-size", "50", "--user", user_id)
+    assert result.returncode == 0
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith("inbox.sqlite3")) == []
+    assert (folder / "inbox.sqlite3").is_file()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 512 KB tmpfs (needs root and mount; skipped where the sandbox forbids it)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_a_full_disk_is_a_sentence_and_keeps_what_was_committed(
+    tiny_disk: Path, user_id: str
+) -> None:
+    from lemlist_tui.db import InboxDatabase
+
+    env_home = tiny_disk  # XDG_CACHE_HOME = <tiny>/cache
+    result = run(env_home, "sync", "--demo", "--demo-size", "3000", "--user", user_id)
+    assert result.returncode == 1
+    assert "The local inbox could not be written: the disk is full." in result.stderr
+    assert "Traceback" not in result.stderr
+    folder = account_folder(env_home, 3000)
+    db = InboxDatabase(folder)  # opens: the last committed state, whole pages
+    held, _ = db.counts(user_id)
+    assert 0 < held < 3000
+    assert held % 100 == 0
+    assert len(db.rows(user_id, limit=10_000)) == held
+    db.close()

@@ -16,13 +16,17 @@ import pytest
 from lemlist_tui.api.client import LemlistClient, RetryPolicy
 from lemlist_tui.api.models import Contact, Conversation, InboxPage, Pagination, Participant
 from lemlist_tui.api.ratelimit import SlidingWindowLimiter
+from lemlist_tui.db import InboxDatabase
 from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist
-from lemlist_tui.sync.cache import DiskCache
-from lemlist_tui.sync.export import COLUMNS, conversation_row, export_inbox
-from lemlist_tui.sync.store import InboxStore
+from lemlist_tui.sync.engine import InboxSync
+from lemlist_tui.sync.export import COLUMNS, conversation_row, export_inbox, incomplete_note
 
-FINGERPRINT = "7a" * 32
 SIZE = 420
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> InboxDatabase:
+    return InboxDatabase(tmp_path / "account")
 
 
 @pytest.fixture
@@ -49,10 +53,10 @@ def lines(text: str) -> list[dict[str, object]]:
 
 
 async def test_jsonl_is_every_conversation_newest_first(
-    demo: DemoLemlist, client: LemlistClient
+    demo: DemoLemlist, client: LemlistClient, db: InboxDatabase
 ) -> None:
     user = demo.team_user_ids[1]
-    store = InboxStore(client, None, user)
+    store = InboxSync(client, db, user)
     out = io.StringIO()
     written = await export_inbox(store, unread_only=False, fmt="jsonl", out=out, progress=None)
     rows = lines(out.getvalue())
@@ -71,9 +75,11 @@ async def test_jsonl_is_every_conversation_newest_first(
     assert stamps == sorted(stamps, reverse=True)
 
 
-async def test_unread_means_unread_for_that_user(demo: DemoLemlist, client: LemlistClient) -> None:
+async def test_unread_means_unread_for_that_user(
+    demo: DemoLemlist, client: LemlistClient, db: InboxDatabase
+) -> None:
     user = demo.team_user_ids[0]
-    store = InboxStore(client, None, user)
+    store = InboxSync(client, db, user)
     out = io.StringIO()
     written = await export_inbox(store, unread_only=True, fmt="jsonl", out=out, progress=None)
     exported = [row["id"] for row in lines(out.getvalue())]
@@ -82,15 +88,19 @@ async def test_unread_means_unread_for_that_user(demo: DemoLemlist, client: Leml
     assert exported == expected
 
 
-async def test_csv_has_a_header_and_the_same_rows(demo: DemoLemlist, client: LemlistClient) -> None:
+async def test_csv_has_a_header_and_the_same_rows(
+    demo: DemoLemlist, client: LemlistClient, db: InboxDatabase
+) -> None:
     user = demo.team_user_ids[0]
-    store = InboxStore(client, None, user)
+    store = InboxSync(client, db, user)
     out = io.StringIO()
     written = await export_inbox(store, unread_only=False, fmt="csv", out=out, progress=None)
     table = list(csv.reader(io.StringIO(out.getvalue())))
     assert table[0] == list(COLUMNS)
     assert written == len(table) - 1 == SIZE
-    for cells, conversation in zip(table[1:], store.conversations, strict=True):
+    held = list(db.iter_conversations(user))
+    assert [c.id for c in held] == demo.conversation_ids()
+    for cells, conversation in zip(table[1:], held, strict=True):
         row = dict(zip(COLUMNS, cells, strict=True))
         assert row["id"] == conversation.id
         assert row["channels"] == ";".join(conversation.channels)
@@ -100,10 +110,9 @@ async def test_csv_has_a_header_and_the_same_rows(demo: DemoLemlist, client: Lem
 
 
 async def test_progress_goes_to_the_stream_given_and_nowhere_else(
-    demo: DemoLemlist, client: LemlistClient, tmp_path: Path
+    demo: DemoLemlist, client: LemlistClient, db: InboxDatabase
 ) -> None:
-    cache = DiskCache(tmp_path).account(FINGERPRINT)
-    store = InboxStore(client, cache, demo.team_user_ids[0])
+    store = InboxSync(client, db, demo.team_user_ids[0])
     progress = io.StringIO()
     out = io.StringIO()
     await export_inbox(store, unread_only=False, fmt="jsonl", out=out, progress=progress)
@@ -120,15 +129,25 @@ async def test_progress_goes_to_the_stream_given_and_nowhere_else(
     assert again.getvalue() == out.getvalue()
 
 
-async def test_offline_exports_the_cache(
+async def test_offline_exports_the_database_and_says_when_it_is_partial(
     demo: DemoLemlist, client: LemlistClient, tmp_path: Path
 ) -> None:
     user = demo.team_user_ids[0]
-    await InboxStore(client, DiskCache(tmp_path).account(FINGERPRINT), user).crawl()
-    offline = InboxStore(None, DiskCache(tmp_path).account(FINGERPRINT), user)
+    await InboxSync(client, InboxDatabase(tmp_path / "whole"), user).crawl()
+    offline = InboxSync(None, InboxDatabase(tmp_path / "whole"), user)
     out = io.StringIO()
     written = await export_inbox(offline, unread_only=False, fmt="csv", out=out, progress=None)
     assert written == SIZE
+    assert incomplete_note(offline) is None
+    # One page only: the export says how much of the inbox it holds.
+    await InboxSync(client, InboxDatabase(tmp_path / "part"), user).refresh()
+    partial = InboxSync(None, InboxDatabase(tmp_path / "part"), user)
+    written = await export_inbox(partial, unread_only=False, fmt="csv", out=out, progress=None)
+    assert written == 100
+    assert incomplete_note(partial) == (
+        f"the local inbox holds 100 of {SIZE} conversations "
+        "(run lemlist-tui sync to fetch the rest)"
+    )
 
 
 # --- hostile text -----------------------------------------------------------------------------
@@ -151,7 +170,7 @@ class _OnePage:
         return InboxPage(rows, Pagination(len(rows), page, None, None, limit, 1))
 
 
-def hostile_store() -> InboxStore:
+def hostile_store(tmp_path: Path) -> InboxSync:
     made = [
         Conversation(
             id=f"ibx_{n}",
@@ -161,12 +180,15 @@ def hostile_store() -> InboxStore:
         )
         for n, (name, email) in enumerate(HOSTILE)
     ]
-    return InboxStore(cast(LemlistClient, _OnePage(made)), None, "usr_me")
+    db = InboxDatabase(tmp_path / "hostile")
+    return InboxSync(cast(LemlistClient, _OnePage(made)), db, "usr_me")
 
 
-async def test_jsonl_carries_no_terminal_escapes() -> None:
+async def test_jsonl_carries_no_terminal_escapes(tmp_path: Path) -> None:
     out = io.StringIO()
-    await export_inbox(hostile_store(), unread_only=True, fmt="jsonl", out=out, progress=None)
+    await export_inbox(
+        hostile_store(tmp_path), unread_only=True, fmt="jsonl", out=out, progress=None
+    )
     text = out.getvalue()
     assert "\x1b" not in text
     assert "\\u001b" not in text
@@ -176,10 +198,10 @@ async def test_jsonl_carries_no_terminal_escapes() -> None:
     assert "eve@evil.test" in [row["email"] for row in lines(text)]
 
 
-async def test_csv_cells_never_start_a_formula() -> None:
+async def test_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
     out = io.StringIO()
     written = await export_inbox(
-        hostile_store(), unread_only=False, fmt="csv", out=out, progress=None
+        hostile_store(tmp_path), unread_only=False, fmt="csv", out=out, progress=None
     )
     table = list(csv.reader(io.StringIO(out.getvalue())))
     assert written == len(HOSTILE)
@@ -210,10 +232,10 @@ def test_row_of_a_conversation_with_nothing_but_an_id() -> None:
     }
 
 
-async def test_an_unknown_format_is_refused() -> None:
+async def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="format"):
         await export_inbox(
-            hostile_store(),
+            hostile_store(tmp_path),
             unread_only=False,
             fmt="xml",  # type: ignore[arg-type]
             out=io.StringIO(),

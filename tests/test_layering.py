@@ -15,13 +15,19 @@ UI_FREE = [
     "lemlist_tui.api.ratelimit",
     "lemlist_tui.demo",
     "lemlist_tui.sync",
-    "lemlist_tui.sync.store",
-    "lemlist_tui.sync.cache",
+    "lemlist_tui.sync.engine",
+    "lemlist_tui.sync.pages",
     "lemlist_tui.sync.export",
+    "lemlist_tui.db",
+    "lemlist_tui.db.connection",
+    "lemlist_tui.db.schema",
+    "lemlist_tui.db.search",
+    "lemlist_tui.db.store",
     "lemlist_tui.config",
     "lemlist_tui.session",
     "lemlist_tui.text",
-    "lemlist_tui.view",
+    "lemlist_tui.inbox",
+    "lemlist_tui.inbox.view",
 ]
 
 

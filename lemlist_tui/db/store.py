@@ -35,6 +35,7 @@ from lemlist_tui.api.models import (
     ThreadPage,
 )
 from lemlist_tui.db.connection import StorageError, connect, storage_error, transaction
+from lemlist_tui.db.records import RecordError, team_from_record, team_to_record
 from lemlist_tui.db.schema import MISSING
 from lemlist_tui.db.search import search_text
 from lemlist_tui.text import html_to_text
@@ -939,8 +940,6 @@ class InboxDatabase:
 
     @_reads
     def team(self) -> Team | None:
-        from lemlist_tui.sync.records import RecordError, team_from_record
-
         row = self._reader.execute("SELECT record FROM team WHERE id = 1").fetchone()
         if row is None:
             return None
@@ -950,8 +949,6 @@ class InboxDatabase:
             return None
 
     def save_team(self, team: Team) -> None:
-        from lemlist_tui.sync.records import team_to_record
-
         record = _dumps(team_to_record(team))
         self._execute_write(
             "written",

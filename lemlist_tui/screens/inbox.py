@@ -1,34 +1,38 @@
 """One user's inbox: the conversation list, the detail pane, the status line.
 
-Every store call runs in a worker; their outcomes are handled by group in
+Every sync call runs in a worker; their outcomes are handled by group in
 :meth:`InboxScreen.on_worker_state_changed`, the one place that turns a failure into a
-notification and a status-line sentence while the screen keeps what it shows.
+notification and a status-line sentence while the screen keeps what it shows. What the
+list shows is always read from the local database, so counts, the unread view and the
+filter cover every conversation held, and say so while pages are still coming.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Input, ProgressBar
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from lemlist_tui.api.errors import LemlistError, NetworkError
 from lemlist_tui.api.models import Conversation, Team, ThreadPage
+from lemlist_tui.db import ListRow, SortKey, StorageError
+from lemlist_tui.inbox import InboxRows, InboxView
+from lemlist_tui.inbox.search_index import SearchIndex
 from lemlist_tui.messages import CrawlProgress, InboxChanged
 from lemlist_tui.session import Session
-from lemlist_tui.sync.store import OFFLINE, RefreshResult
+from lemlist_tui.sync.engine import OFFLINE, CrawlResult, RefreshResult
 from lemlist_tui.text import clean_line
-from lemlist_tui.view import InboxView, SortKey
 from lemlist_tui.widgets.conversation_list import ConversationList
 from lemlist_tui.widgets.detail import DetailPane
 from lemlist_tui.widgets.status import Connection, InboxStatus, StatusLine
@@ -37,10 +41,14 @@ __all__ = ["InboxScreen"]
 
 THREAD_DEBOUNCE = 0.15
 """Seconds a conversation stays highlighted before its thread is fetched (holding ↓)."""
-DERIVE_EVERY = 1.0
-"""Seconds between re-derivations of the list while a crawl streams pages in."""
+REAPPLY_EVERY = 0.25
+"""Seconds between re-reads of the list while a crawl commits pages."""
 STATUS_EVERY = 5.0
-"""Seconds between status refreshes ("updated 2m ago", the rate-limit budget)."""
+"""Seconds between status refreshes ("updated 2m ago", the rate-limit budget) and looks
+for commits by another process (a second app, ``lemlist-tui sync``)."""
+RECRAWL_AFTER = 600.0
+"""Seconds before a full crawl that could not reconcile (pages shifted under it) is tried
+again."""
 
 PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Filter", "Filter conversations by name or email", "filter"),
@@ -48,16 +56,15 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Cycle sort", "Last activity → last reply → created", "cycle_sort"),
     ("Mark read", "Mark the highlighted conversation read", "mark_read"),
     ("Refresh", "Fetch what changed since the last sync", "refresh"),
-    ("Load all pages", "Load every page of the inbox", "load_all"),
+    ("Sync everything", "Fetch every page of the inbox again", "load_all"),
     ("Copy email", "Copy the contact's email to the clipboard", "copy_email"),
     ("Clear filter", "Clear the filter and the unread-only view", "clear"),
 )
 """Command palette entries: title, help, action of this screen."""
 
-SYNC, THREAD, MARK = "sync", "thread", "mark"
-"""Worker groups: one sync operation at a time; the newest thread request wins."""
-WARM_ORDERS_AFTER = 0.3
-"""Seconds of calm after a sync before the other sort orders are prepared, one at a time."""
+SYNC, THREAD, MARK, COUNT, INDEX = "sync", "thread", "mark", "count", "index"
+"""Worker groups: one sync operation at a time; the newest thread request and the newest
+filter count win; one search index is built at a time."""
 
 
 class _FilterInput(Input):
@@ -93,7 +100,7 @@ class InboxScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort"),
         Binding("m", "mark_read", "Mark read"),
         Binding("r", "refresh", "Refresh"),
-        Binding("a", "load_all", "Load all", show=False),
+        Binding("a", "load_all", "Sync all", show=False),
         Binding("y", "copy_email", "Copy email", show=False),
         Binding("tab", "switch_pane", "Switch pane", show=False),
         Binding("escape", "clear", "Clear", show=False),
@@ -112,18 +119,18 @@ class InboxScreen(Screen[None]):
         self.team = team
         self.user_id = user_id
         self.clock = clock
-        self.store = session.inbox(user_id)
-        self.view = InboxView(user_id)
+        self.sync = session.inbox(user_id)
+        self.view = InboxView(session.db, user_id)
         self.query_text = ""
         self.unread_only = False
         self.sort = SortKey.LAST_ACTIVITY
-        self.rows: Sequence[Conversation] = ()
-        self._seen_version: int | None = None
+        self.rows: InboxRows | None = None
         self._busy: str | None = None
         self._error: str | None = None
         self._thread_for: str | None = None
-        self._derived_at = 0.0
-        self._warm_timer: Timer | None = None
+        self._applied_at = 0.0
+        self._pages: tuple[int, int | None] | None = None
+        self._next_crawl_at = 0.0
 
     @property
     def user_name(self) -> str:
@@ -157,100 +164,147 @@ class InboxScreen(Screen[None]):
         return self.query_one("#filter", Input)
 
     def on_mount(self) -> None:
-        # The stale cache first (only its head: a first paint, not a 100k parse), then
-        # the rest of it and the network in the background.
-        held = self.store.load_cached(head_only=True)
-        self._sync_view()
-        self.set_focus(self.conversation_list)
-        self._start(SYNC, self._open(held), busy="loading…")
-        self.set_interval(STATUS_EVERY, self._update_status)
-
-    async def on_unmount(self) -> None:
-        # Pages fetched since the store's last save: the next start shows them at once.
-        await self.store.save()
-
-    # --- deriving what is shown ------------------------------------------------------
-
-    def _sync_view(self) -> None:
-        """Re-derive the rows when the store moved, then re-apply filter and sort."""
-        self._derived_at = time.monotonic()
-        if self.store.version != self._seen_version:
-            self._seen_version = self.store.version
-            self.view.update(self.store.conversations)
+        # What the database holds is on screen at once; the network follows.
         self._apply()
+        self.set_focus(self.conversation_list)
+        if self.session.notice:
+            self.notify(self.session.notice, severity="warning", markup=False, timeout=10)
+        if not self.session.offline:
+            self._start(SYNC, self._open(), busy="loading…")
+        self.set_interval(STATUS_EVERY, self._tick)
+        refresh_every = self.session.settings.refresh_every
+        if refresh_every > 0 and not self.session.offline:
+            self.set_interval(refresh_every, self._refresh_on_timer)
+
+    # --- what is shown -----------------------------------------------------------------
 
     def _apply(self) -> None:
+        """Read the current view from the database again (cheap: one screen of rows)."""
+        try:
+            self._read_view()
+        except StorageError as error:  # the screen keeps what it shows, and says why
+            self._report(error)
+
+    def _read_view(self) -> None:
+        self._applied_at = time.monotonic()
         conversations = self.conversation_list
         current = conversations.highlighted
         self.rows = self.view.apply(self.query_text, unread_only=self.unread_only, sort=self.sort)
+        if not self.rows.exact:
+            self._count(self.rows, self.view.fresh_index())
+        if (
+            self.query_text
+            and not self._group_busy(SYNC)
+            and not self._group_busy(INDEX)
+            and self.view.wants_search_index()
+        ):
+            self._index(self.session.db.version)
         conversations.empty_text = self._empty_text()
         conversations.set_rows(
             self.rows, user_id=self.user_id, keep_id=current.id if current else None
         )
-        highlighted = conversations.highlighted
+        self._show_highlighted()
+        self._update_status()
+
+    def _show_highlighted(self) -> None:
+        highlighted = self.conversation_list.highlighted
         shown = self.detail.conversation
         if highlighted is None:
             if shown is not None:
                 self.detail.show(None)
-        elif shown is None or highlighted.id != shown.id:
-            self._show_conversation(highlighted)
-        elif highlighted is not shown:
-            self.detail.show(highlighted)  # a newer copy, e.g. after mark-read
+            return
+        if shown is None or highlighted.id != shown.id:
+            self._show_row(highlighted)
+        else:
+            fresh = self.session.db.conversation(highlighted.id)
+            if fresh is not None and fresh != shown:
+                self.detail.show(fresh)  # a newer copy, e.g. after mark-read
+
+    @work(group=COUNT, exclusive=True, thread=True, exit_on_error=False)
+    def _count(self, rows: InboxRows, index: SearchIndex | None) -> None:
+        """The exact match count of a filter on a large inbox, off the event loop."""
+        connection = self.session.db.reader()
+        try:
+            count = self.view.count(rows, connection, index)
+        finally:
+            connection.close()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._counted, rows, count)
+
+    @work(group=INDEX, thread=True, exit_on_error=False)
+    def _index(self, version: int) -> None:
+        """The search index for rare filter terms, built off the event loop."""
+        connection = self.session.db.reader()
+        try:
+            index = self.view.build_search_index(connection, version)
+        finally:
+            connection.close()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._indexed, index)
+
+    def _indexed(self, index: SearchIndex) -> None:
+        self.view.search_index = index
+        if self.query_text:
+            self._apply()  # a rare term's answer is now exact at once
+
+    def _counted(self, rows: InboxRows, count: int) -> None:
+        if rows is not self.rows:
+            return  # the view moved on meanwhile
+        current = self.conversation_list.highlighted
+        self.rows = rows.with_count(count)
+        self.conversation_list.set_rows(
+            self.rows, user_id=self.user_id, keep_id=current.id if current else None
+        )
         self._update_status()
 
-    def _schedule_warm_orders(self) -> None:
-        """Prepare the sort orders not built yet while the user reads (see ``_warm_orders``)."""
-        if self._warm_timer is not None:
-            self._warm_timer.stop()
-        self._warm_timer = self.set_timer(WARM_ORDERS_AFTER, self._warm_orders)
-
-    def _warm_orders(self) -> None:
-        """One sort order per call (~70 ms at 100k), so that ``s`` never sorts on a key.
-
-        Between calls the loop runs: keys typed meanwhile wait for one sort at most.
-        Skipped while a sync may still change the inbox (its end schedules this again).
-        """
-        self._warm_timer = None
-        if self._group_busy(SYNC) or not self.view.total:
-            return
-        for sort in SortKey:
-            if not self.view.has_order(sort):
-                self.view.prepare(sort)
-                self._warm_timer = self.set_timer(0.05, self._warm_orders)
-                return
-
     def _empty_text(self) -> str:
-        if self.view.total == 0:
+        held, _ = self.view.counts()
+        if held == 0:
             if self._busy:
                 return "Loading the inbox…"
             if self._error:
                 return f"{self._error} Press r to try again."
             if self.session.offline:
-                return "Nothing is cached for this user yet: go online to load the inbox."
+                return "Nothing is stored for this user yet: go online to load the inbox."
             return "This inbox is empty."
         if self.query_text:
             return "No conversation matches the filter (esc clears it)."
         if self.unread_only:
-            return "No unread conversation loaded (u shows all)."
+            return "No unread conversation (u shows all)."
         return "Nothing to show."
 
     def _update_status(self) -> None:
-        store = self.store
+        try:
+            self._read_status()
+        except StorageError as error:
+            line = self.query_one(StatusLine)
+            if line.status is not None:  # what it said, and why it cannot say more
+                line.show(dataclasses.replace(line.status, error=str(error)))
+            if self._error != str(error):
+                self._report(error)
+
+    def _read_status(self) -> None:
+        state = self.sync.state
         connection: Connection = "online"
         if self.session.offline:
             connection = "offline"
-        elif store.stale:
+        elif self.sync.stale(state):
             connection = "stale"
         rate = self.session.client.rate_limit if self.session.client is not None else None
+        held, unread = self.view.counts()
+        rows = self.rows
         self.query_one(StatusLine).show(
             InboxStatus(
                 user=self.user_name,
-                loaded=self.view.total,
-                total=store.total,
-                unread=self.view.unread_count,
-                shown=len(self.rows),
+                loaded=held,
+                total=state.total_items,
+                unread=unread,
+                shown=len(rows) if rows is not None else 0,
+                shown_exact=rows.exact if rows is not None else True,
+                complete=state.complete,
+                pages=self._pages,
                 connection=connection,
-                updated=_ago(store.fetched_at),
+                updated=_ago(state.refreshed_at),
                 rate_remaining=rate.remaining if rate is not None else None,
                 rate_limit=rate.limit if rate is not None else None,
                 query=clean_line(self.query_text, 24),
@@ -261,20 +315,36 @@ class InboxScreen(Screen[None]):
             )
         )
 
+    def _tick(self) -> None:
+        """Every few seconds: another process may have committed; the times age."""
+        if self.session.db.changed() and not self._group_busy(SYNC):
+            self._apply()
+        else:
+            self._update_status()
+
     # --- the list and the detail -----------------------------------------------------
 
     @on(ConversationList.Highlighted)
     def _highlighted(self, event: ConversationList.Highlighted) -> None:
-        if event.conversation is None:
+        if event.row is None:
             self.detail.show(None)
-        elif (
-            self.detail.conversation is None or event.conversation.id != self.detail.conversation.id
-        ):
-            self._show_conversation(event.conversation)
+        elif self.detail.conversation is None or event.row.id != self.detail.conversation.id:
+            self._show_row(event.row)
 
-    def _show_conversation(self, conversation: Conversation) -> None:
+    def _show_row(self, row: ListRow) -> None:
         """Show it at once; fetch its thread only if it stays highlighted a moment."""
-        cached = self.store.cached_thread(conversation)
+        try:
+            self._show_stored(row)
+        except StorageError as error:
+            self.detail.show(None)
+            self._report(error)
+
+    def _show_stored(self, row: ListRow) -> None:
+        conversation = self.session.db.conversation(row.id)
+        if conversation is None:  # removed since the row was read
+            self.detail.show(None)
+            return
+        cached = self.sync.cached_thread(conversation)
         self.detail.show(conversation, cached)
         if cached is None and self.session.offline:
             # Nothing to wait for: say so in the same frame, rather than "Loading thread…"
@@ -293,7 +363,13 @@ class InboxScreen(Screen[None]):
 
     @on(ConversationList.NearEnd)
     def _near_end(self) -> None:
-        if not self.store.complete and not self.session.offline and not self._group_busy(SYNC):
+        state = self.sync.state
+        if (
+            self.session.settings.sync == "on-demand"
+            and not state.complete
+            and not self.session.offline
+            and not self._group_busy(SYNC)
+        ):
             self._start(SYNC, self._load_more(), busy="loading more…")
 
     # --- the filter ------------------------------------------------------------------
@@ -338,7 +414,7 @@ class InboxScreen(Screen[None]):
         self.sort = self.sort.next()
         self.conversation_list.shown_time = self.sort
         # No notification: the status line names the sort, and a toast costs the
-        # keystroke two or three more frames (the 's' p95 went 60 ms over its 50 ms).
+        # keystroke two or three more frames.
         self._apply()
 
     def action_switch_pane(self) -> None:
@@ -350,20 +426,22 @@ class InboxScreen(Screen[None]):
     # --- triage ----------------------------------------------------------------------
 
     def action_mark_read(self) -> None:
-        conversation = self.conversation_list.highlighted
-        if conversation is None:
+        row = self.conversation_list.highlighted
+        if row is None:
             return
-        if not conversation.is_unread_for(self.user_id):
+        if not row.unread:
             self.notify("Already read.", timeout=2)
             return
         if self.session.offline:
             self.notify("Offline: marking read needs lemlist.", severity="warning")
             return
-        self._start(MARK, self._mark_read(conversation))
+        conversation = self.session.db.conversation(row.id)
+        if conversation is not None:
+            self._start(MARK, self._mark_read(conversation))
 
     def action_copy_email(self) -> None:
-        conversation = self.conversation_list.highlighted
-        email = conversation.contact.email if conversation else None
+        row = self.conversation_list.highlighted
+        email = row.email if row else None
         if not email:
             self.notify("This contact has no email address.", severity="warning")
             return
@@ -376,14 +454,29 @@ class InboxScreen(Screen[None]):
         self._start(SYNC, self._refresh(), busy="refreshing…")
 
     def action_load_all(self) -> None:
-        if self.store.complete:
-            self.notify("Every page is loaded already.", timeout=2)
+        if self._offline_says("syncing every page") or self._already_syncing():
             return
-        if self._offline_says("loading every page") or self._already_syncing():
-            return
+        self._start_crawl()
+
+    def _start_crawl(self) -> None:
         self.query_one(ProgressBar).update(total=None, progress=0)
         self.query_one(ProgressBar).add_class("-shown")
-        self._start(SYNC, self._crawl(), busy="loading every page…")
+        self._start(SYNC, self._crawl(), busy="syncing…")
+
+    def _refresh_on_timer(self) -> None:
+        if self._group_busy(SYNC):
+            return
+        if self._crawl_wanted():
+            self._start_crawl()
+        else:
+            self._start(SYNC, self._refresh(quiet=True))
+
+    def _crawl_wanted(self) -> bool:
+        return (
+            self.session.settings.sync == "background"
+            and self.sync.crawl_due()
+            and time.monotonic() >= self._next_crawl_at
+        )
 
     def _offline_says(self, what: str) -> bool:
         if self.session.offline:
@@ -392,7 +485,7 @@ class InboxScreen(Screen[None]):
 
     def _already_syncing(self) -> bool:
         if self._group_busy(SYNC):
-            self.notify(f"Busy: {self._busy or 'loading'}", timeout=2)
+            self.notify(f"Busy: {self._busy or 'syncing'}", timeout=2)
             return True
         return False
 
@@ -401,7 +494,7 @@ class InboxScreen(Screen[None]):
         for title, help_text, action in PALETTE:
             yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
 
-    # --- workers: the store's operations ---------------------------------------------
+    # --- workers: the sync's operations ----------------------------------------------
 
     def _start(
         self,
@@ -422,54 +515,61 @@ class InboxScreen(Screen[None]):
             for worker in self.workers
         )
 
-    async def _open(self, held: bool) -> str | None:
-        if held:
-            await self.store.load_cached_rest()
+    async def _open(self) -> str | None:
+        """On opening: what changed at the top, then (in the background mode) the rest."""
+        state = self.sync.state
+        held, _ = self.view.counts()
+        if held and self.sync.stale(state):
+            await self.sync.refresh()
             self.post_message(InboxChanged(self.user_id))
-        if self.session.offline:
-            return None
-        if not held:
-            await self.store.load_first_page()
-        elif self.store.stale:
-            await self.store.refresh()
+        elif not held and self.session.settings.sync == "on-demand":
+            await self.sync.load_more()
+        if self._crawl_wanted():
+            self.call_later(self._start_crawl)
         return None
 
-    async def _refresh(self) -> str:
-        result: RefreshResult = await self.store.refresh()
+    async def _refresh(self, *, quiet: bool = False) -> str | None:
+        result: RefreshResult = await self.sync.refresh()
         if not result.new and not result.updated:
-            return "Up to date."
+            return None if quiet else "Up to date."
+        if quiet and not result.new:
+            return None
         return f"{result.new:,} new, {result.updated:,} updated."
 
     async def _load_more(self) -> None:
-        await self.store.load_more()
+        await self.sync.load_more()
 
-    async def _crawl(self) -> str:
+    async def _crawl(self) -> str | None:
         def progress(pages_done: int, total_pages: int | None) -> None:
             self.post_message(CrawlProgress(self.user_id, pages_done, total_pages))
 
-        await self.store.crawl(progress)
-        return f"All {len(self.store.conversations):,} conversations loaded."
+        result: CrawlResult = await self.sync.crawl(progress)
+        if not result.reconciled:
+            self._next_crawl_at = time.monotonic() + RECRAWL_AFTER
+        if result.removed:
+            return f"{result.removed:,} conversations deleted in lemlist were removed."
+        return None
 
     async def _fetch_thread(self, conversation: Conversation) -> tuple[str, ThreadPage]:
         await asyncio.sleep(THREAD_DEBOUNCE)
-        return conversation.id, await self.store.thread(conversation)
+        return conversation.id, await self.sync.thread(conversation)
 
     async def _mark_read(self, conversation: Conversation) -> Conversation:
-        return await self.store.mark_read(conversation)
+        return await self.sync.mark_read(conversation)
 
     def on_inbox_changed(self, message: InboxChanged) -> None:
         if message.user_id == self.user_id:
-            self._sync_view()
+            self._apply()
 
     def on_crawl_progress(self, message: CrawlProgress) -> None:
         if message.user_id != self.user_id:
             return
         self.query_one(ProgressBar).update(total=message.total_pages, progress=message.pages_done)
+        self._pages = (message.pages_done, message.total_pages)
         if message.total_pages:
-            self._busy = f"loading page {message.pages_done:,} of {message.total_pages:,}…"
-        # Re-deriving costs ~0.1 s at 100k: pages show up once a second, keys stay instant.
-        if time.monotonic() - self._derived_at >= DERIVE_EVERY:
-            self._sync_view()
+            self._busy = f"syncing {message.pages_done:,}/{message.total_pages:,}"
+        if time.monotonic() - self._applied_at >= REAPPLY_EVERY:
+            self._apply()
         else:
             self._update_status()
 
@@ -479,6 +579,7 @@ class InboxScreen(Screen[None]):
             return
         if worker.group == SYNC:
             self._busy = None
+            self._pages = None
             self.query_one(ProgressBar).remove_class("-shown")
             if event.state is WorkerState.SUCCESS:
                 self._error = None
@@ -486,8 +587,7 @@ class InboxScreen(Screen[None]):
                     self.notify(worker.result, timeout=3)
             elif event.state is WorkerState.ERROR:
                 self._report(worker.error)
-            self._sync_view()
-            self._schedule_warm_orders()
+            self._apply()
         elif worker.group == THREAD:
             if event.state is WorkerState.SUCCESS and worker.result is not None:
                 conversation_id, thread = worker.result
@@ -502,7 +602,10 @@ class InboxScreen(Screen[None]):
                 self.notify(f"Marked {name} read.", markup=False, timeout=3)
             elif event.state is WorkerState.ERROR:
                 self._report(worker.error)
-            self._sync_view()
+            self._apply()
+        elif worker.group in (COUNT, INDEX) and event.state is WorkerState.ERROR:
+            # The filter still answers (from the index walk): nothing to tell the user.
+            self.log.error(f"the filter's {worker.group} failed", worker.error)
 
     def _report(self, error: BaseException | None) -> None:
         sentence = _sentence(error)

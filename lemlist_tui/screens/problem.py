@@ -49,6 +49,15 @@ class ProblemScreen(Screen[None]):
         hints.append(" to browse what is cached.")
         return cls("The inbox cannot be shown", sentence, hints)
 
+    @classmethod
+    def storage(cls, sentence: str) -> ProblemScreen:
+        """The local database cannot be opened (a link in its place, a full disk, …)."""
+        hints = Text()
+        hints.append("Fix what the sentence says and start lemlist-tui again; ")
+        hints.append("lemlist-tui --clear-cache", "bold")
+        hints.append(" starts the local inbox anew.")
+        return cls("The local inbox cannot be opened", sentence, hints)
+
     def compose(self) -> ComposeResult:
         with Vertical(id="problem"):
             yield Static(Text(self.problem_title), id="problem-title")

@@ -1,11 +1,10 @@
-"""The sync engine: one user's inbox in memory and on disk, kept in step with lemlist.
+"""Keeping the local database in step with lemlist: the page-walk policy, the sync.
 
-Nothing under this package imports ``textual``: the app, ``export`` and the benchmarks
-share it. ``lemlist_tui.sync.export`` is not imported here (it pulls in the text
-helpers, which the app's start-up path does not need yet).
+Nothing under this package imports ``textual``: the app, ``sync``, ``export`` and the
+benchmarks share it. ``lemlist_tui.sync.export`` is not imported here (it pulls in the
+text helpers, which the app's start-up path does not need yet).
 """
 
-from lemlist_tui.sync.cache import AccountCache, DiskCache, InboxState
-from lemlist_tui.sync.store import InboxStore, Progress, RefreshResult
+from lemlist_tui.sync.engine import CrawlResult, InboxSync, Progress, RefreshResult
 
-__all__ = ["AccountCache", "DiskCache", "InboxState", "InboxStore", "Progress", "RefreshResult"]
+__all__ = ["CrawlResult", "InboxSync", "Progress", "RefreshResult"]

@@ -26,17 +26,26 @@ run as a formula (starting with ``=``, ``+``, ``-`` or ``@``) is prefixed with `
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal, TextIO
 
 import orjson
 
 from lemlist_tui.api.models import Conversation
-from lemlist_tui.sync.store import InboxStore
+from lemlist_tui.db.store import ExportRecord, from_micros, json_strings
+from lemlist_tui.sync.engine import InboxSync
 from lemlist_tui.text import clean_line
 
-__all__ = ["COLUMNS", "ProgressBar", "conversation_row", "export_inbox"]
+__all__ = [
+    "COLUMNS",
+    "ProgressBar",
+    "bring_up_to_date",
+    "conversation_row",
+    "export_inbox",
+    "incomplete_note",
+    "record_row",
+]
 
 COLUMNS = (
     "id",
@@ -70,7 +79,16 @@ def _token(value: str | None) -> str | None:
 
 
 def _text(value: str | None) -> str | None:
-    return clean_line(value) if value is not None else None
+    if value is None:
+        return None
+    if value.isascii() and value.isprintable():
+        # What clean_line leaves of plain ASCII: the same words, single-spaced.
+        return " ".join(value.split())
+    return clean_line(value)
+
+
+def _tokens(json_list: str) -> list[str | None]:
+    return [] if json_list == "[]" else [_token(x) for x in json_strings(json_list)]
 
 
 def conversation_row(conversation: Conversation, user_id: str) -> dict[str, object]:
@@ -92,6 +110,27 @@ def conversation_row(conversation: Conversation, user_id: str) -> dict[str, obje
     }
 
 
+def record_row(record: ExportRecord) -> dict[str, object]:
+    """The exported object of one stored conversation: the same fields as
+    :func:`conversation_row`, read straight from the database's columns (the times come
+    formatted by the database, see :meth:`InboxDatabase.export_records`)."""
+    r = record
+    return {
+        "id": _token(r.id),
+        "contactId": _token(r.contact_id),
+        "name": _text(r.name),
+        "email": _text(r.email),
+        "channels": _tokens(r.channels),
+        "lastActivityAt": r.last_activity_iso or _iso(from_micros(r.last_activity_at)),
+        "createdAt": r.created_iso or _iso(from_micros(r.created_at)),
+        "lastRepliedAt": r.last_replied_iso or _iso(from_micros(r.last_replied_at)),
+        "unread": bool(r.unread),
+        "replied": bool(r.have_replies),
+        "opportunities": r.opportunities or 0,
+        "labels": _tokens(r.labels),
+    }
+
+
 def _csv_cell(value: object) -> str:
     if value is None:
         return ""
@@ -108,8 +147,9 @@ class ProgressBar:
 
     WIDTH = 30
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, *, what: str = "inbox") -> None:
         self._stream = stream
+        self._what = what
         self._shown = False
 
     def message(self, text: str) -> None:
@@ -121,9 +161,9 @@ class ProgressBar:
         if total:
             filled = min(self.WIDTH, self.WIDTH * done // total)
             bar = "#" * filled + "-" * (self.WIDTH - filled)
-            self.message(f"Fetching inbox [{bar}] {done}/{total} pages")
+            self.message(f"Fetching {self._what} [{bar}] {done}/{total} pages")
         else:
-            self.message(f"Fetching inbox: {done} pages")
+            self.message(f"Fetching {self._what}: {done} pages")
 
     def close(self, text: str | None = None) -> None:
         if text is not None:
@@ -133,60 +173,74 @@ class ProgressBar:
             self._stream.flush()
 
 
-async def _sync(store: InboxStore, bar: ProgressBar | None) -> None:
-    """Make ``store`` complete: a refresh when it already was, else a crawl."""
-    if store.offline:
-        if not store.conversations:
-            store.load_cached()
-        await store.load_cached_rest()
-        return
-    if store.complete:
+async def bring_up_to_date(sync: InboxSync, bar: ProgressBar | None, *, full: bool) -> None:
+    """Make ``sync``'s user's inbox whole and current: a refresh when it is whole and its
+    last full crawl recent, else a full crawl (which resumes an unfinished one)."""
+    if full or sync.crawl_due():
+        await sync.crawl(bar)
+    else:
         if bar is not None:
             bar.message("Refreshing inbox…")
-        await store.refresh()
-    else:
-        await store.crawl(bar)
+        await sync.refresh()
 
 
-def _write_rows(
-    rows: Sequence[Conversation], user_id: str, fmt: Literal["jsonl", "csv"], out: TextIO
-) -> None:
+def incomplete_note(sync: InboxSync) -> str | None:
+    """A sentence when the local inbox of ``sync``'s user is not known to be whole."""
+    state = sync.state
+    if state.complete:
+        return None
+    held, _ = sync.db.counts(sync.user_id)
+    if state.total_items is not None:
+        return (
+            f"the local inbox holds {held:,} of {state.total_items:,} conversations "
+            "(run lemlist-tui sync to fetch the rest)"
+        )
+    return f"the local inbox holds {held:,} conversations and may be incomplete"
+
+
+def _write_rows(records: Iterable[ExportRecord], fmt: Literal["jsonl", "csv"], out: TextIO) -> int:
+    written = 0
     if fmt == "jsonl":
-        for conversation in rows:
-            out.write(orjson.dumps(conversation_row(conversation, user_id)).decode())
+        dumps = orjson.dumps
+        for record in records:
+            out.write(dumps(record_row(record)).decode())
             out.write("\n")
-        return
+            written += 1
+        return written
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for conversation in rows:
-        row = conversation_row(conversation, user_id)
+    for record in records:
+        row = record_row(record)
         writer.writerow([_csv_cell(row[column]) for column in COLUMNS])
+        written += 1
+    return written
 
 
 async def export_inbox(
-    store: InboxStore,
+    sync: InboxSync,
     *,
     unread_only: bool,
     fmt: Literal["jsonl", "csv"],
     out: TextIO,
     progress: TextIO | None,
 ) -> int:
-    """Sync ``store`` to completeness, then write it newest first; returns rows written.
+    """Bring the local inbox up to date, then stream it newest first; returns rows written.
 
-    Offline, the cache is exported as it is. ``progress`` (a terminal, or None) gets a
-    one-line bar while pages are fetched. Errors are the store's typed errors.
+    Offline, the local inbox is exported as it is. ``progress`` (a terminal, or None) gets
+    a one-line bar while pages are fetched. Rows are read from the database a batch at a
+    time: memory stays flat at any size. Errors are the typed errors of the sync and the
+    database.
     """
     if fmt not in ("jsonl", "csv"):
         raise ValueError(f"unknown export format: {fmt!r}")
-    bar = ProgressBar(progress) if progress is not None else None
-    try:
-        await _sync(store, bar)
-    finally:
-        if bar is not None:
-            bar.close()
-    rows = store.conversations
-    if unread_only:
-        rows = [c for c in rows if c.is_unread_for(store.user_id)]
-    _write_rows(rows, store.user_id, fmt, out)
+    if not sync.offline:
+        bar = ProgressBar(progress) if progress is not None else None
+        try:
+            await bring_up_to_date(sync, bar, full=False)
+        finally:
+            if bar is not None:
+                bar.close()
+    records = sync.db.export_records(sync.user_id, unread_only=unread_only)
+    written = _write_rows(records, fmt, out)
     out.flush()
-    return len(rows)
+    return written

@@ -22,9 +22,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from lemlist_tui.api.models import Conversation
+from lemlist_tui.db import ListRow, SortKey, StorageError
+from lemlist_tui.inbox import InboxRows
 from lemlist_tui.text import clean_line, relative_time
-from lemlist_tui.view import Picked, SortKey
 
 __all__ = ["ConversationList", "channel_tags"]
 
@@ -52,6 +52,12 @@ _TIME_REFRESH = 30.0
 _EMAIL_MIN_FLEX = 44
 # Below this widget width the channel tags go too: the name needs the room.
 _CHANNELS_MIN_WIDTH = 46
+
+_SHOWN_TIMES = {
+    SortKey.LAST_ACTIVITY: "last_activity_at",
+    SortKey.LAST_REPLY: "last_replied_at",
+    SortKey.CREATED: "created_at",
+}
 
 
 def utc_now() -> datetime:
@@ -146,12 +152,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     class Highlighted(Message):
         """The cursor's conversation changed (another one, a new version, or none)."""
 
-        def __init__(
-            self, conversation_list: ConversationList, conversation: Conversation | None
-        ) -> None:
+        def __init__(self, conversation_list: ConversationList, row: ListRow | None) -> None:
             super().__init__()
             self.conversation_list = conversation_list
-            self.conversation = conversation
+            self.row = row
 
         @property
         def control(self) -> ConversationList:
@@ -167,10 +171,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     class Selected(Message):
         """``enter`` (or a double click) on a conversation."""
 
-        def __init__(self, conversation_list: ConversationList, conversation: Conversation) -> None:
+        def __init__(self, conversation_list: ConversationList, row: ListRow) -> None:
             super().__init__()
             self.conversation_list = conversation_list
-            self.conversation = conversation
+            self.row = row
 
         @property
         def control(self) -> ConversationList:
@@ -207,10 +211,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._clock = clock
-        self._rows: Sequence[Conversation] = ()
+        self._rows: Sequence[ListRow] = ()
         self._user_id = ""
         self._cursor = 0
-        self._posted_highlight: Conversation | None = None
+        self._posted_highlight: ListRow | None = None
         self._near_end_posted_for = -1
         self._empty_text = "No conversations yet"
         self._shown_time = SortKey.LAST_ACTIVITY
@@ -220,7 +224,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     # --- public state ----------------------------------------------------------------
 
     @property
-    def rows(self) -> Sequence[Conversation]:
+    def rows(self) -> Sequence[ListRow]:
         """The conversations shown, in order (as given to :meth:`set_rows`)."""
         return self._rows
 
@@ -243,11 +247,18 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._move_cursor(index)
 
     @property
-    def highlighted(self) -> Conversation | None:
-        """The conversation under the cursor, or None when there are no rows."""
-        if 0 <= self._cursor < len(self._rows):
-            return self._rows[self._cursor]
-        return None
+    def highlighted(self) -> ListRow | None:
+        """The row under the cursor, or None when there are no rows."""
+        return self._row(self._cursor)
+
+    def _row(self, index: int) -> ListRow | None:
+        rows = self._rows
+        if isinstance(rows, InboxRows):
+            try:
+                return rows.get(index)
+            except StorageError:  # the screen says it; the list shows a blank line
+                return None
+        return rows[index] if 0 <= index < len(rows) else None
 
     @property
     def empty_text(self) -> str:
@@ -277,7 +288,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def set_rows(
         self,
-        rows: Sequence[Conversation],
+        rows: Sequence[ListRow],
         *,
         user_id: str,
         keep_id: str | None = None,
@@ -326,10 +337,11 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         conversation; other sequences are scanned in C, stopping at the match.
         """
         rows = self._rows
-        if 0 <= self._cursor < len(rows) and rows[self._cursor].id == conversation_id:
+        current = self._row(self._cursor)
+        if current is not None and current.id == conversation_id:
             return self._cursor
-        if isinstance(rows, Picked):
-            return rows.index_of_id(conversation_id)
+        if isinstance(rows, InboxRows):
+            return rows.index_of_id(conversation_id, near=self._cursor)
         try:
             return indexOf(map(attrgetter("id"), rows), conversation_id)
         except ValueError:
@@ -366,10 +378,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._check_near_end()
 
     def _post_highlight(self) -> None:
-        conversation = self.highlighted
-        if conversation is not self._posted_highlight:
-            self._posted_highlight = conversation
-            self.post_message(self.Highlighted(self, conversation))
+        row = self.highlighted
+        if row != self._posted_highlight:
+            self._posted_highlight = row
+            self.post_message(self.Highlighted(self, row))
 
     def _page_height(self) -> int:
         return max(1, self.scrollable_content_region.height)
@@ -412,9 +424,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._page(1)
 
     def action_select(self) -> None:
-        conversation = self.highlighted
-        if conversation is not None:
-            self.post_message(self.Selected(self, conversation))
+        row = self.highlighted
+        if row is not None:
+            self.post_message(self.Selected(self, row))
 
     async def _on_click(self, event: events.Click) -> None:
         index = event.y - self.gutter.top + self.scroll_offset.y
@@ -472,7 +484,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         key = (index, width, state)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[key] = self._render_row(rows[index], state)
+            row = self._row(index)
+            if row is None:  # gone from the database since this view was read
+                return Strip.blank(width, self.rich_style)
+            strip = self._strips[key] = self._render_row(row, state)
         return strip
 
     def _render_empty(self, y: int, width: int) -> Strip:
@@ -485,10 +500,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         segments = [Segment(" " * left, base), Segment(text, dim)]
         return Strip(segments).adjust_cell_length(width, base)
 
-    def _render_row(self, conversation: Conversation, state: int) -> Strip:
+    def _render_row(self, row: ListRow, state: int) -> Strip:
         """One conversation as one line of plain segments (never markup)."""
         columns = self._columns
-        unread = conversation.is_unread_for(self._user_id)
+        unread = row.unread
         if state == _PLAIN:
             style = self.rich_style
             dim = self.get_component_rich_style("conversation-list--dim")
@@ -498,24 +513,23 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             bold = self.get_component_rich_style("conversation-list--unread", partial=True)
             style, dim = style + bold, dim + bold
 
-        contact = conversation.contact
-        when: datetime | None = getattr(conversation, self._shown_time.attribute)
-        opportunities = len(conversation.opportunities)
+        when: datetime | None = getattr(row, _SHOWN_TIMES[self._shown_time])
+        opportunities = row.opportunities
         segments = [
             Segment(CURSOR_GLYPH if state != _PLAIN else " ", style),
             Segment(UNREAD_GLYPH if unread else " ", style),
             Segment(" ", style),
-            Segment(_fit(contact.display_name, columns.name), style),
+            Segment(_fit(row.display_name, columns.name), style),
         ]
         if columns.email:
             # The name column already shows the email when there is no name.
-            email = contact.email if contact.full_name else None
+            email = row.email if row.name else None
             segments += [Segment(" ", style), Segment(_fit(email or "", columns.email), dim)]
         if columns.channels:
-            tags = channel_tags(conversation.channels)
+            tags = channel_tags(row.channels)
             segments += [Segment(" ", style), Segment(_fit(tags, columns.channels), dim)]
         time = relative_time(when, self._clock())
-        replied = conversation.have_replies or conversation.last_replied_at is not None
+        replied = row.have_replies or row.last_replied_at is not None
         segments += [
             Segment(" ", style),
             Segment(_fit(time, columns.time, right=True), dim),

@@ -274,7 +274,7 @@ class DetailPane(VerticalScroll):
         if message.subject:
             blocks.append((2, literal(message.subject, VALUE_CELLS, self._style("subject"))))
         # html_to_text drops styles and tracking pixels, and returns cleaned, bounded text.
-        body = html_to_text(message.html)
+        body = message.text if message.text is not None else html_to_text(message.html)
         blocks.append((2, Text(body) if body else Text("(no text)", self._style("muted"))))
         return blocks
 

@@ -20,11 +20,19 @@ class InboxStatus:
 
     user: str
     loaded: int
+    """Conversations held in the local database."""
     total: int | None
+    """lemlist's count of the inbox, as last seen."""
     unread: int
-    """Unread for the user among the loaded conversations."""
+    """Unread for the user among the held conversations."""
     shown: int
     """Rows the current filter leaves in the list."""
+    shown_exact: bool = True
+    """False while ``shown`` is only the first screen of matches (the count follows)."""
+    complete: bool = True
+    """Every page has been walked: ``loaded`` is the whole inbox."""
+    pages: tuple[int, int | None] | None = None
+    """(pages done, pages in all) while a sync walks the inbox."""
     connection: Connection = "online"
     updated: str | None = None
     """When the inbox last synced, e.g. ``2m ago``."""
@@ -105,19 +113,25 @@ def _width(parts: list[_Part]) -> int:
 
 def _parts(status: InboxStatus) -> list[_Part]:
     parts = [_Part(status.user, "status--user", 0)]
-    if status.total is None:
-        count = f"{status.loaded:,} loaded"
-    elif status.loaded >= status.total:
-        count = f"{status.total:,} conversations"
-    else:
-        count = f"{status.loaded:,} of {status.total:,}"
+    # Whole or said: until every page is held, the counts say they cover part of it.
+    count = f"{status.unread:,} unread of {status.loaded:,}"
+    if not status.complete and status.pages is None:  # "syncing 3/20" says it while it lasts
+        if status.total is not None and status.total > status.loaded:
+            count += f" held ({status.total:,} in lemlist)"
+        else:
+            count += " held so far"
     if status.filtered:
-        count = f"{status.shown:,} shown · {count}"
+        shown = f"{status.shown:,}" if status.shown_exact else f"≥ {status.shown:,}"
+        parts.append(_Part(f"{shown} shown", "status--count", 1))
     parts.append(_Part(count, "status--count", 1))
-    parts.append(_Part(f"{status.unread:,} unread", "status--count", 2))
     if status.error:
-        parts.append(_Part(f"⚠ {status.error}", "status--error", 3))
-    if status.busy:
+        parts.append(_Part(f"⚠ {status.error}", "status--error", 2))
+    if status.pages is not None:
+        done, pages = status.pages
+        parts.append(
+            _Part(f"syncing {done:,}/{pages:,}" if pages else "syncing…", "status--busy", 3)
+        )
+    elif status.busy:
         parts.append(_Part(status.busy, "status--busy", 4))
     label: str = status.connection
     if status.connection == "offline":

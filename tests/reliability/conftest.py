@@ -35,7 +35,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("reliability figures")
     write(f"faults tried / survived:            {f.faults_tried} / {f.faults_survived}")
     write(f"hostile strings tried / shown safely: {f.hostile_tried} / {f.hostile_safe}")
-    write(f"kills tried / cache intact:         {f.kills_tried} / {f.kills_intact}")
+    write(f"kills tried / database intact:      {f.kills_tried} / {f.kills_intact}")
     write(f"fuzz examples run:                  {f.fuzz_examples}")
     for name, count in sorted(f.details.items()):
         write(f"  {name}: {count}")

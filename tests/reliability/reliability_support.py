@@ -1,4 +1,5 @@
-"""Shared pieces of the reliability suite: the figures, ASGI wrappers, clients, a pty.
+"""Shared pieces of the reliability suite: the figures, ASGI wrappers, clients, the local
+database as the next start reads it, a pty.
 
 The folder has no ``__init__.py``: pytest puts it on ``sys.path``, so the test modules
 import this by its (suite-unique) name.
@@ -6,6 +7,7 @@ import this by its (suite-unique) name.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -32,7 +34,10 @@ import pyte
 from wcwidth import wcwidth
 
 from lemlist_tui.api.client import LemlistClient, RetryPolicy
+from lemlist_tui.api.models import Conversation
 from lemlist_tui.api.ratelimit import SlidingWindowLimiter
+from lemlist_tui.db import DB_NAME, InboxDatabase, SortKey
+from lemlist_tui.inbox import InboxView
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,6 +61,7 @@ class Figures:
     hostile_safe: int = 0
     kills_tried: int = 0
     kills_intact: int = 0
+    """Kills after which the database opened as it was and held every committed page."""
     fuzz_examples: int = 0
     details: dict[str, int] = field(default_factory=dict)
     observed: dict[str, int] = field(default_factory=dict)
@@ -69,7 +75,7 @@ class Figures:
         return {
             "faults": {"tried": self.faults_tried, "survived": self.faults_survived},
             "hostile_strings": {"tried": self.hostile_tried, "shown_safely": self.hostile_safe},
-            "kills": {"tried": self.kills_tried, "cache_intact": self.kills_intact},
+            "kills": {"tried": self.kills_tried, "database_intact": self.kills_intact},
             "fuzz": {"examples": self.fuzz_examples},
             "details": dict(sorted(self.details.items())),
         }
@@ -244,6 +250,120 @@ def child_env(tmp: Path, api_key: str | None, **extra: str) -> dict[str, str]:
         env["LEMLIST_API_KEY"] = api_key
     env.update(extra)
     return env
+
+
+# --- the local database, as the next start reads it ---------------------------------------
+
+
+def shape(conversation: Conversation, *, read_flags: bool = True) -> tuple[Any, ...]:
+    """A conversation as comparable data: the read matrix in a fixed order (the database
+    gives it by user id, lemlist in team order), its read flags left out if asked."""
+    participants = sorted(
+        (p.user_id, p.sender, p.read if read_flags else None) for p in conversation.participants
+    )
+    return dataclasses.replace(conversation, participants=()), tuple(participants)
+
+
+async def server_inbox(
+    base_url: str,
+    api_key: str,
+    user_id: str,
+    *,
+    page_size: int = 100,
+    app: ASGIApp | None = None,
+) -> dict[str, Conversation]:
+    """Every conversation of ``user_id`` as the server's pages give it now, by id (asked
+    in-process when given the server's ``app``: no socket, the same answers)."""
+    held: dict[str, Conversation] = {}
+    transport = httpx.ASGITransport(app=app) if app is not None else None
+    async with fast_client(api_key, base_url, transport=transport) as client:
+        number: int | None = 1
+        while number is not None:
+            page = await client.inbox_page(user_id, number, page_size)
+            held.update((c.id, c) for c in page.conversations)
+            next_page = page.pagination.next_page
+            number = next_page if page.conversations and next_page else None
+    return held
+
+
+@dataclass
+class Held:
+    """What a fresh :class:`InboxDatabase` on an account's folder holds for one user."""
+
+    conversations: dict[str, Conversation]
+    counts: tuple[int, int]
+    problems: list[str]
+    notice: str | None
+
+
+def read_database(folder: Path, user_id: str) -> Held:
+    """Open ``folder``'s database as the next start does and check it is whole.
+
+    Problems: it was moved aside (a notice, or a ``.corrupt-`` file: never wanted here),
+    SQLite's integrity check fails, a row lacks its conversation (or a conversation its
+    row), an id is held twice, ``counts()`` differs from a count of the rows themselves
+    (brute force, twice: the conversations one by one, and SQL over the inbox table), the
+    unread flag of a row disagrees with the read matrix, or the list (``InboxView``, in
+    every sort) shows something else than the rows.
+    """
+    problems: list[str] = []
+    db = InboxDatabase(folder)
+    try:
+        if db.notice is not None:
+            problems.append(f"moved aside: {db.notice}")
+        aside = sorted(p.name for p in folder.glob(f"{DB_NAME}.corrupt-*"))
+        if aside:
+            problems.append(f"a damaged copy was set aside: {aside}")
+        connection = db.reader()
+        try:
+            check = connection.execute("PRAGMA integrity_check").fetchall()
+            if check != [("ok",)]:
+                problems.append(f"integrity check: {check[:3]}")
+            orphans = connection.execute(
+                "SELECT (SELECT count(*) FROM inbox WHERE conversation NOT IN "
+                "(SELECT local_id FROM conversations)), "
+                "(SELECT count(*) FROM conversations WHERE local_id NOT IN "
+                "(SELECT conversation FROM inbox)), "
+                "(SELECT count(*) FROM participants WHERE conversation NOT IN "
+                "(SELECT local_id FROM conversations))"
+            ).fetchone()
+            if any(orphans):
+                problems.append(
+                    f"rows without their conversation, conversations in no inbox, read flags "
+                    f"of no conversation: {orphans}"
+                )
+            total, unread = connection.execute(
+                "SELECT count(*), coalesce(sum(unread), 0) FROM inbox WHERE user_id = ?",
+                (user_id,),
+            ).fetchone()
+            disagree = connection.execute(
+                "SELECT count(*) FROM inbox AS i WHERE i.user_id = ? AND i.unread != EXISTS "
+                "(SELECT 1 FROM participants AS p WHERE p.conversation = i.conversation "
+                "AND p.user_id = i.user_id AND p.read = 0)",
+                (user_id,),
+            ).fetchone()[0]
+            if disagree:
+                problems.append(f"{disagree} rows whose unread flag contradicts the read matrix")
+        finally:
+            connection.close()
+        listed = list(db.iter_conversations(user_id))
+        conversations = {c.id: c for c in listed}
+        if len(conversations) != len(listed):
+            problems.append("an id held twice")
+        counts = db.counts(user_id)
+        by_hand = (len(listed), sum(c.is_unread_for(user_id) for c in listed))
+        if counts != by_hand or counts != (total, unread):
+            table = (total, unread)
+            problems.append(f"counts() {counts}, the rows {by_hand}, the inbox table {table}")
+        view = InboxView(db, user_id)
+        for sort in SortKey:
+            rows = view.apply("", sort=sort)
+            shown = [row.id for row in rows]
+            if len(rows) != len(listed) or sorted(shown) != sorted(conversations):
+                problems.append(f"the list sorted by {sort.value} shows {len(shown)} rows")
+        return Held(conversations, counts, problems, db.notice)
+    finally:
+        db.close()
 
 
 # --- a real pseudo-terminal ----------------------------------------------------------------

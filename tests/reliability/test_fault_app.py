@@ -1,10 +1,13 @@
 """The app under faults (Pilot): the screen keeps its rows and says what failed in one line.
 
 For each fault the inbox is loaded cleanly, then the fault is installed and a person
-presses r (refresh), a (load every page), moves to another conversation (its thread)
+presses r (refresh), a (sync every page), moves to another conversation (its thread)
 and presses m (mark read). Each action must leave the rows as they were, never crash,
 and end with one one-line error: a notification (sync, mark read) or a line in the
-detail pane (a thread is not worth a notification).
+detail pane (a thread is not worth a notification). A conversation lemlist did not
+confirm read stays unread, in the list and in the database; and at the end a fresh
+``InboxDatabase`` on the account's folder (the next start) is whole and holds every
+page the opening sync committed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from reliability_support import (
     closed_port,
     fast_client,
     one_line,
+    read_database,
 )
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed
@@ -31,10 +35,10 @@ from textual.worker import WorkerFailed
 from lemlist_tui.api.client import account_fingerprint
 from lemlist_tui.app import LemlistApp, make_app
 from lemlist_tui.config import Settings
+from lemlist_tui.db import InboxDatabase
 from lemlist_tui.demo import DemoConfig, DemoLemlist, Fault
 from lemlist_tui.screens import InboxScreen
 from lemlist_tui.session import Session
-from lemlist_tui.sync.cache import DiskCache
 
 KEY = "sk-app-faults-9c41d07be2"
 FIXED = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
@@ -131,8 +135,8 @@ async def test_the_app_keeps_its_rows_and_says_what_failed(
     # Short enough for the timeout fault (the server waits 0.4 s), ample for loopback.
     client = fast_client(KEY, base_url, timeout=0.2, transport=transport)
     fingerprint = account_fingerprint(KEY, base_url)
-    cache = DiskCache(settings.cache_dir).account(fingerprint)
-    session = Session(settings, fingerprint, client, cache)
+    folder = settings.cache_dir / fingerprint
+    session = Session(settings, fingerprint, client, InboxDatabase(folder))
     app = make_app(settings, session=session, clock=lambda: FIXED)
     failures: list[str] = []
     try:
@@ -140,7 +144,8 @@ async def test_the_app_keeps_its_rows_and_says_what_failed(
             await settle(pilot)
             screen = inbox(app)
             rows = [c.id for c in screen.conversation_list.rows]
-            assert PAGE <= len(rows) < SIZE  # a page or three: more left to load
+            # The opening sync (the background mode's crawl) committed every page.
+            assert sorted(rows) == sorted(demo.conversation_ids())
             for name, (install, words) in APP_FAULTS.items():
                 install(demo, transport)
                 failures += await _actions(pilot, screen, name, words, rows, user)
@@ -154,6 +159,9 @@ async def test_the_app_keeps_its_rows_and_says_what_failed(
     finally:
         await session.aclose()
     assert not failures, "\n".join(failures)
+    held = read_database(folder, user)
+    assert not held.problems, held.problems
+    assert sorted(held.conversations) == sorted(rows)
 
 
 async def _actions(
@@ -194,9 +202,7 @@ async def _actions(
     before = error_notes(app)
     conversations = screen.conversation_list
     conversations.cursor = next(
-        i
-        for i, c in enumerate(conversations.rows)
-        if i > conversations.cursor and c.is_unread_for(user)
+        i for i, c in enumerate(conversations.rows) if i > conversations.cursor and c.unread
     )
     await settle(pilot)
     failed = [line for line in screen.detail.plain.splitlines() if "Could not load" in line]
@@ -210,14 +216,17 @@ async def _actions(
     # Mark read: refused by the fault, so still unread here and on the server.
     highlighted = screen.conversation_list.highlighted
     assert highlighted is not None
-    if not highlighted.is_unread_for(user):
+    if not highlighted.unread:
         raise AssertionError(f"{name}: the next conversation is read; pick another seed")
     before = error_notes(app)
     await pilot.press("m")
     await settle(pilot)
     problem = said(since(app, before))
-    held = screen.store.get(highlighted.id)
+    held = screen.session.db.conversation(highlighted.id)
+    shown = screen.conversation_list.highlighted
     if problem is None and (held is None or not held.is_unread_for(user)):
-        problem = "marked read here although lemlist refused"
+        problem = "marked read in the database although lemlist refused"
+    if problem is None and (shown is None or shown.id != highlighted.id or not shown.unread):
+        problem = "marked read in the list although lemlist refused"
     outcome("mark read", problem)
     return failures

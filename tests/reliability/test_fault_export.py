@@ -1,9 +1,10 @@
 """``lemlist-tui export`` in a subprocess under faults: an exit code, one line, no traceback.
 
 The command runs with its real retry policy (seconds of back-off), so the cases run side
-by side, each against its own demo server. A representative subset: the store-level matrix
+by side, each against its own demo server. A representative subset: the sync-level matrix
 (test_fault_matrix.py) covers every fault; this proves the command turns each kind of
-outcome into its exit code and one line.
+outcome into its exit code and one line, and leaves its database whole: what it exported
+is what the database holds, and a failed run kept only what lemlist sent.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 
 import orjson
 from demo_fixtures import running_demo
-from reliability_support import FIGURES, Rewrite, child_env, closed_port, one_line
+from reliability_support import FIGURES, Rewrite, child_env, closed_port, one_line, read_database
 
+from lemlist_tui.api.client import account_fingerprint
 from lemlist_tui.demo import DemoConfig, DemoLemlist, Fault
 
 KEY = "sk-export-faults-51ab7e90c4"
@@ -78,7 +80,7 @@ def test_export_under_faults(tmp_path: Path) -> None:
 
     now = datetime.fromisoformat(f"{FIXED_DAY}T09:30:00+00:00")
     with ExitStack() as stack:
-        runs: list[tuple[ExportCase, DemoLemlist, subprocess.Popen[bytes]]] = []
+        runs: list[tuple[ExportCase, DemoLemlist, subprocess.Popen[bytes], Path]] = []
         for index, case in enumerate(CASES):
             demo = DemoLemlist(DemoConfig(size=case.size, seed=3, now=now, api_keys=(KEY,)))
             demo.faults.extend(case.faults)
@@ -96,11 +98,12 @@ def test_export_under_faults(tmp_path: Path) -> None:
                 stderr=subprocess.PIPE,
                 stdin=subprocess.DEVNULL,
             )
-            runs.append((case, demo, process))
+            folder = home / "xdg-cache" / "lemlist-tui" / account_fingerprint(KEY, base_url)
+            runs.append((case, demo, process, folder))
 
         failures: list[str] = []
         deadline = time.monotonic() + 60
-        for case, demo, process in runs:
+        for case, demo, process, folder in runs:
             FIGURES.faults_tried += 1
             FIGURES.count("faults: export")
             try:
@@ -109,7 +112,7 @@ def test_export_under_faults(tmp_path: Path) -> None:
                 process.kill()
                 failures.append(f"{case.name}: still running after a minute")
                 continue
-            problem = _check(case, demo, process.returncode, out, err)
+            problem = _check(case, demo, process.returncode, out, err, folder)
             if problem is None:
                 FIGURES.faults_survived += 1
             else:
@@ -117,7 +120,28 @@ def test_export_under_faults(tmp_path: Path) -> None:
     assert not failures, "\n".join(failures)
 
 
-def _check(case: ExportCase, demo: DemoLemlist, code: int, out: bytes, err: bytes) -> str | None:
+def _check(
+    case: ExportCase, demo: DemoLemlist, code: int, out: bytes, err: bytes, folder: Path
+) -> str | None:
+    problem = _check_output(case, demo, code, out, err)
+    if problem is not None:
+        return problem
+    # The database the run left: whole, nothing invented; after a success, the rows.
+    held = read_database(folder, demo.team_user_ids[0])
+    if held.problems:
+        return f"the database: {'; '.join(held.problems)}"
+    if not set(held.conversations) <= set(demo.conversation_ids()):
+        return "the database holds conversations lemlist never sent"
+    if code == 0:
+        exported = [orjson.loads(line)["id"] for line in out.decode().splitlines()]
+        if sorted(exported) != sorted(held.conversations):
+            return f"exported {len(exported)} rows, the database holds {len(held.conversations)}"
+    return None
+
+
+def _check_output(
+    case: ExportCase, demo: DemoLemlist, code: int, out: bytes, err: bytes
+) -> str | None:
     stderr = err.decode("utf-8", "replace")
     stdout = out.decode("utf-8", "replace")
     if KEY in stdout or KEY in stderr:

@@ -1,7 +1,9 @@
 """Fuzzing the readers of untrusted bytes: never a crash, only the documented errors.
 
-- the disk cache (arbitrary bytes, cut or flipped files, valid JSON with wrong fields),
-  read as the next start reads it: the store loads whatever is usable, or nothing;
+- the local database file (arbitrary bytes, cut short, a byte flipped, timestamps at the
+  ends of time), opened and read as the next start does: it opens as it is and reads
+  whole, or it is moved aside (with a one-line notice, its bytes kept) and a new one
+  starts; never a traceback;
 - the config file (arbitrary bytes, arbitrary TOML): a ConfigFile or a ConfigError;
 - the API's JSON (any shape): a page, or a ProtocolError;
 - the HTML-to-text step: readable, bounded, safe text;
@@ -12,41 +14,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import math
 import re
-import shutil
+import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import orjson
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from reliability_support import FIGURES
+from reliability_support import FIGURES, one_line
 
 from lemlist_tui.api.client import LemlistClient, RetryPolicy
 from lemlist_tui.api.errors import ProtocolError
 from lemlist_tui.api.models import parse_inbox_page, parse_thread_page
 from lemlist_tui.api.ratelimit import SlidingWindowLimiter, parse_reset, parse_retry_after
 from lemlist_tui.config import ConfigError, ConfigFile, load_config
+from lemlist_tui.db import DB_NAME, InboxDatabase, SortKey, StorageError, SyncState
 from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist
-from lemlist_tui.sync.cache import DiskCache
-from lemlist_tui.sync.store import InboxStore
+from lemlist_tui.inbox import InboxView
+from lemlist_tui.sync import InboxSync
+from lemlist_tui.sync.export import export_inbox
 from lemlist_tui.text import html_to_text
-from lemlist_tui.view import InboxView, SortKey
 
 FUZZ = settings(
     max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-FUZZ_CACHE = settings(FUZZ, max_examples=50)  # each example copies and reads a whole cache
-FINGERPRINT = "ab" * 32
-USER = "usr_fuzz"
+FUZZ_DB = settings(FUZZ, max_examples=50)  # each example copies and reads a whole database
+FIXED = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def counted(name: str) -> None:
@@ -67,154 +71,268 @@ json_values = st.recursive(
 )
 
 
-# --- the disk cache ------------------------------------------------------------------------
+# --- the local database ------------------------------------------------------------------
+
+
+USER = DemoLemlist(DemoConfig(size=0, seed=4, users=1)).team_user_ids[0]
 
 
 @pytest.fixture(scope="module")
-def snapshot() -> Path:
-    """A good cache: 700 conversations (the manifest's 500, a chunk file), a thread, a team."""
-    root = Path(tempfile.mkdtemp(prefix="reliability-cache-"))
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A good database, closed (its WAL checkpointed into the one file): 300 conversations
+    (three pages), a thread with its texts, the team and the labels."""
+    folder = tmp_path_factory.mktemp("database") / "account"
 
     async def fill() -> None:
-        demo = DemoLemlist(DemoConfig(size=700, seed=4, users=1, rate_window=0.01))
-        transport = httpx.ASGITransport(app=demo)
+        demo = DemoLemlist(DemoConfig(size=300, seed=4, users=1, rate_window=0.01, now=FIXED))
         async with LemlistClient(
             DEMO_API_KEY,
             base_url=DEMO_BASE_URL,
-            transport=transport,
+            transport=httpx.ASGITransport(app=demo),
             limiter=SlidingWindowLimiter(1000, 0.01),
             retry=RetryPolicy(attempts=1),
         ) as client:
-            account = DiskCache(root).account(FINGERPRINT)
-            account.save_team(await client.team())
-            store = InboxStore(client, account, USER_OF[0], page_size=100)
-            await store.crawl()
-            await store.thread(store.conversations[0])
+            db = InboxDatabase(folder)
+            try:
+                db.save_team(await client.team())
+                db.save_labels(await client.labels())
+                sync = InboxSync(client, db, USER, page_size=100)
+                await sync.crawl()
+                await sync.thread(next(db.iter_conversations(USER)))
+            finally:
+                db.close()
 
-    USER_OF[:] = [DemoLemlist(DemoConfig(size=0, seed=4, users=1)).team_user_ids[0]]
     asyncio.run(fill())
-    return root
+    assert not (folder / f"{DB_NAME}-wal").exists()
+    return (folder / DB_NAME).read_bytes()
 
 
-USER_OF: list[str] = []
-
-
-def _files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.json") if p.is_file())
-
-
-def _read_like_the_next_start(root: Path) -> None:
-    """Every reader of the cache; none may raise, and what loads must be whole."""
-    account = DiskCache(root).account(FINGERPRINT)
-    account.load_team()
-    user = USER_OF[0]
-    loaded = account.load_inbox(user)
-    store = InboxStore(None, account, user)
-    held = store.load_cached(head_only=True)
-    asyncio.run(store.load_cached_rest())
-    ids = [c.id for c in store.conversations]
-    assert len(ids) == len(set(ids))
-    assert held == (loaded is not None)
-    if loaded is not None:
-        assert set(ids) == {c.id for c in loaded[1]}
-    for conversation in store.conversations[:3]:
-        store.cached_thread(conversation)
-    # What the inbox screen does first with it: every sort, a filter, unread only.
-    view = InboxView(user)
-    view.update(store.conversations)
-    for key in SortKey:
-        view.apply("", unread_only=False, sort=key)
-    view.apply("a", unread_only=True, sort=SortKey.LAST_ACTIVITY)
-
-
-def _mutate(
-    snapshot: Path, change: Callable[[Path, bytes], bytes], pick: int, kind: str = ""
-) -> None:
+@contextlib.contextmanager
+def account(content: bytes) -> Iterator[Path]:
+    """A private account folder whose database file holds ``content``."""
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "cache"
-        shutil.copytree(snapshot, root)
-        files = [path for path in _files(root) if path.name.startswith(kind)]
-        target = files[pick % len(files)]
-        target.write_bytes(change(target, target.read_bytes()))
-        _read_like_the_next_start(root)
+        folder = Path(tmp) / "account"
+        folder.mkdir(mode=0o700)
+        (folder / DB_NAME).write_bytes(content)
+        yield folder
 
 
-@FUZZ_CACHE
-@given(st.binary(max_size=2000), st.integers(0, 100))
-def test_cache_files_of_arbitrary_bytes(snapshot: Path, junk: bytes, pick: int) -> None:
-    counted("cache, arbitrary bytes")
-    _mutate(snapshot, lambda _, __: junk, pick)
+def _read_like_the_next_start(folder: Path, *, consistent: bool = True) -> str | None:
+    """Open the database and read it as the app's first frame, a thread, ``export`` and
+    the next sync do; returns the notice. Nothing may raise but a StorageError sentence.
+
+    ``consistent``: the reads also agree with each other. Not so after bit rot: a flipped
+    byte inside an index can make SQLite return other rows without an error (only a full
+    ``PRAGMA integrity_check`` would see it), and the promise there is no crash."""
+    db = InboxDatabase(folder)
+    try:
+        if db.notice is not None:
+            assert one_line(db.notice) and "moved it to" in db.notice
+        db.team()
+        db.labels()
+        state = db.sync_state(USER)
+        view = InboxView(db, USER)
+        held, unread = view.counts()
+        assert 0 <= unread <= held or not consistent
+        for sort in SortKey:
+            rows = view.apply("", sort=sort)
+            ids = {row.id for row in rows}
+            assert len(ids) == len(rows) == held or not consistent
+        list(view.apply("a", unread_only=True, sort=SortKey.LAST_ACTIVITY))
+        for row in list(rows)[:3]:
+            conversation = db.conversation(row.id)
+            assert (conversation is not None and conversation.id == row.id) or not consistent
+            if conversation is not None and conversation.contact_id is not None:
+                db.thread(conversation.contact_id, USER)
+        streamed = len(list(db.iter_conversations(USER)))
+        assert streamed == held or not consistent
+        assert _export(db, "jsonl").count("\n") == held or not consistent
+        assert _export(db, "csv").count("\n") >= held + 1 or not consistent
+        # And it takes the next page: the file is usable, not merely readable.
+        db.store_page(USER, [], state or SyncState())
+        return db.notice
+    finally:
+        db.close()
 
 
-@FUZZ_CACHE
-@given(st.integers(0, 10**7), st.integers(0, 255), st.booleans(), st.integers(0, 100))
-def test_cache_files_cut_or_flipped(
-    snapshot: Path, at: int, byte: int, cut: bool, pick: int
-) -> None:
-    counted("cache, cut or flipped")
-
-    def change(_: Path, data: bytes) -> bytes:
-        where = at % max(len(data), 1)
-        return data[:where] if cut else data[:where] + bytes([byte]) + data[where + 1 :]
-
-    _mutate(snapshot, change, pick)
+def _export(db: InboxDatabase, fmt: Literal["jsonl", "csv"]) -> str:
+    """``lemlist-tui export --offline``'s output for the database as it is."""
+    out = io.StringIO()
+    sync = InboxSync(None, db, USER)
+    asyncio.run(export_inbox(sync, unread_only=False, fmt=fmt, out=out, progress=None))
+    return out.getvalue()
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value[:3]):
-            found += _paths(item, (*prefix, index))
-    return found
+def _moved_aside(folder: Path, content: bytes) -> None:
+    """The damaged file is kept beside the new one, byte for byte; the new one is empty."""
+    aside = list(folder.glob(f"{DB_NAME}.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == content
+    db = InboxDatabase(folder)
+    try:
+        assert db.notice is None and db.counts(USER) == (0, 0)
+    finally:
+        db.close()
 
 
-@FUZZ_CACHE
-@given(st.integers(0, 100), st.integers(0, 10**6), json_values)
-def test_cache_files_with_a_field_of_the_wrong_shape(
-    snapshot: Path, pick: int, where: int, value: Any
-) -> None:
-    counted("cache, a field replaced")
-
-    def change(_: Path, data: bytes) -> bytes:
-        document = orjson.loads(data)
-        paths = _paths(document)
-        path = paths[where % len(paths)]
-        parent = document
-        for step in path[:-1]:
-            parent = parent[step]
-        parent[path[-1]] = value
-        return orjson.dumps(document)
-
-    _mutate(snapshot, change, pick)
+@FUZZ_DB
+@example(b"")
+@example(SQLITE_HEADER)
+@example(SQLITE_HEADER + bytes(84))
+@given(st.one_of(st.binary(max_size=4000), st.binary(max_size=4000).map(SQLITE_HEADER.__add__)))
+def test_a_database_file_of_arbitrary_bytes(junk: bytes) -> None:
+    counted("database, arbitrary bytes")
+    with account(junk) as folder:
+        notice = _read_like_the_next_start(folder)
+        if junk == b"":
+            assert notice is None  # an empty file is a database without tables yet
+        elif notice is not None:
+            _moved_aside(folder, junk)
 
 
-@FUZZ_CACHE
-@example("inbox", "last", datetime(1, 1, 1), None)
-@example("chunk", "created", datetime(9999, 12, 31, 23, 59), -5)
+@FUZZ_DB
+@example(0)
+@example(100)
+@example(4096)
+@given(st.integers(0, 10**7))
+def test_a_database_file_cut_short(snapshot: bytes, at: int) -> None:
+    """As a full disk or a copy cut short leaves it: opened whole, or moved aside."""
+    counted("database, cut short")
+    content = snapshot[: at % len(snapshot)]
+    with account(content) as folder:
+        if _read_like_the_next_start(folder) is not None:
+            _moved_aside(folder, content)
+
+
+SCHEMA_TEXT = -1
+"""An offset meaning: a keyword of an index's SQL, as sqlite_schema keeps it."""
+ROW_TEXT = -2
+"""An offset meaning: a conversation's name, no longer UTF-8 (as a flipped bit leaves it)."""
+
+
+def _flip(snapshot: bytes, at: int, byte: int) -> bytes:
+    if at == ROW_TEXT:
+        return _name_not_utf8(snapshot, byte)
+    if at == SCHEMA_TEXT:
+        at = snapshot.index(b"CREATE INDEX inbox_by_conversation ON inbox") + 35  # "ON"
+    at %= len(snapshot)
+    return snapshot[:at] + bytes([byte]) + snapshot[at + 1 :]
+
+
+def _name_not_utf8(snapshot: bytes, byte: int) -> bytes:
+    """The snapshot with the newest conversation's name starting with ``byte`` (0x80 or
+    more: no longer UTF-8), written through SQLite so that the file is otherwise sound."""
+    with account(snapshot) as folder:
+        raw = sqlite3.connect(folder / DB_NAME)
+        try:
+            with raw:
+                raw.execute(
+                    "UPDATE conversations SET name = CAST(? || substr(CAST(name AS BLOB), 2) "
+                    "AS TEXT) WHERE local_id = (SELECT conversation FROM inbox "
+                    "ORDER BY activity DESC LIMIT 1)",
+                    (bytes([byte]),),
+                )
+        finally:
+            raw.close()
+        return (folder / DB_NAME).read_bytes()
+
+
+def test_a_flipped_byte_in_the_schema_is_moved_aside(snapshot: bytes) -> None:
+    content = _flip(snapshot, SCHEMA_TEXT, 0xFF)
+    with account(content) as folder:
+        assert _read_like_the_next_start(folder) is not None
+        _moved_aside(folder, content)
+
+
+def test_damage_met_after_opening_is_a_sentence(snapshot: bytes) -> None:
+    content = _flip(snapshot, ROW_TEXT, 0xFF)
+    with account(content) as folder:
+        db = InboxDatabase(folder)  # the open looks at sqlite_schema only: it opens
+        try:
+            assert db.notice is None
+            list(InboxView(db, USER).apply("")[:20])  # the first screen of the list
+        except StorageError as error:  # a sentence for the status line would do
+            message = str(error)
+        else:
+            return
+        finally:
+            db.close()
+    assert one_line(message)
+
+
+@FUZZ_DB
+@example(SCHEMA_TEXT, 0xFF)
+@example(ROW_TEXT, 0xFF)
+@given(st.integers(0, 10**7), st.integers(0, 255))
+def test_a_database_file_with_a_byte_flipped(snapshot: bytes, at: int, byte: int) -> None:
+    """Bit rot: the file opens whole, or is moved aside; damage met later while reading
+    is a StorageError sentence, never a traceback."""
+    content = _flip(snapshot, at, byte)
+    with account(content) as folder:
+        try:
+            if _read_like_the_next_start(folder, consistent=False) is not None:
+                _moved_aside(folder, content)
+        except StorageError as error:  # a sentence for the status line would do
+            message = str(error)
+        else:
+            return
+    assert one_line(message)
+
+
+TIME_COLUMNS = {
+    "created_at": "created",
+    "last_activity_at": "activity",
+    "last_replied_at": "replied",
+}
+
+
+@FUZZ_DB
+@example("last_activity_at", -(2**63))
+@example("created_at", 2**63 - 1)
+@example("last_replied_at", -(2**62))  # the "missing" sort key itself
+@example("message", 253_402_300_800_000_000)  # 10000-01-01: one microsecond too far
+@example("thread", -62_135_596_800_000_001)  # just before 0001-01-01
 @given(
-    st.sampled_from(["inbox", "chunk"]),
-    st.sampled_from(["last", "created", "replied"]),
-    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
-    st.one_of(st.none(), st.integers(-23, 23)),
+    st.sampled_from([*TIME_COLUMNS, "message", "thread"]),
+    st.one_of(
+        st.integers(-(2**63), 2**63 - 1),
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
+            lambda d: round(
+                (d.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() * 1e6
+            )
+        ),
+    ),
 )
-def test_cache_timestamps_at_the_ends_of_time(
-    snapshot: Path, kind: str, column: str, when: datetime, hours: int | None
-) -> None:
-    """A cache written by another version, or by hand: any ISO timestamp in any column."""
-    counted("cache, timestamps")
-    stamp = when.replace(tzinfo=timezone(timedelta(hours=hours)) if hours is not None else None)
-
-    def change(path: Path, data: bytes) -> bytes:
-        document = orjson.loads(data)
-        block = document.get("head") or document.get("block")
-        assert isinstance(block, dict)
-        block[column][len(block[column]) // 2] = stamp.isoformat()
-        return orjson.dumps(document)
-
-    _mutate(snapshot, change, 0, kind)
+def test_database_timestamps_at_the_ends_of_time(snapshot: bytes, column: str, value: int) -> None:
+    """A file written by another version, or by hand: any 64-bit time in any time column
+    reads as a time or as unknown, sorts, and exports."""
+    counted("database, timestamps")
+    with account(snapshot) as folder:
+        raw = sqlite3.connect(folder / DB_NAME)
+        try:
+            with raw:
+                middle = raw.execute(
+                    "SELECT local_id FROM conversations ORDER BY local_id LIMIT 1 OFFSET 150"
+                ).fetchone()[0]
+                if column in TIME_COLUMNS:
+                    raw.execute(
+                        f"UPDATE conversations SET {column} = ? WHERE local_id = ?",
+                        (value, middle),
+                    )
+                    raw.execute(
+                        f"UPDATE inbox SET {TIME_COLUMNS[column]} = ? WHERE conversation = ?",
+                        (value, middle),
+                    )
+                elif column == "message":
+                    raw.execute(
+                        "UPDATE conversations SET messages = json_set(messages, '$[0][4]', ?) "
+                        "WHERE json_array_length(messages) > 0",
+                        (value,),
+                    )
+                else:
+                    raw.execute("UPDATE messages SET created_at = ?", (value,))
+        finally:
+            raw.close()
+        assert _read_like_the_next_start(folder) is None
 
 
 # --- the config file ----------------------------------------------------------------------

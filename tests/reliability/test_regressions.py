@@ -8,11 +8,11 @@ from __future__ import annotations
 import base64
 import json
 import math
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import orjson
 import pytest
 from rich.cells import cell_len
 
@@ -21,7 +21,9 @@ from lemlist_tui.api.errors import scrub
 from lemlist_tui.api.models import parse_datetime, parse_inbox_page
 from lemlist_tui.api.ratelimit import SlidingWindowLimiter
 from lemlist_tui.config import ConfigError, load_config
-from lemlist_tui.sync.records import RecordError, conversations_from_block, thread_from_record
+from lemlist_tui.db import DB_NAME, InboxDatabase, SortKey, SyncState
+from lemlist_tui.db.store import from_micros, to_micros
+from lemlist_tui.inbox import InboxView
 from lemlist_tui.text import clean_block, clean_line
 
 KEY = "sk-regression-4c1f"
@@ -84,34 +86,49 @@ def test_fresh_for_out_of_range_is_a_config_error(value: str, tmp_path: Path) ->
     assert fresh_for == 90.0 and math.isfinite(fresh_for)
 
 
-def test_a_cache_with_a_naive_timestamp_is_not_ours() -> None:
-    naive = "0001-01-01T00:00:00"  # no timestamp() exists for it; it compares with nothing
-    block = {
-        "n": 1,
-        "id": ["ibx_1"],
-        **{column: [None] for column in ("contact", "name", "email", "lead", "by")},
-        "last": [naive],
-        "created": [None],
-        "replied": [None],
-        "replies": [0],
-        "opps": [None],
-        "msgs": [None],
-        **{column: [0] for column in ("channels", "users", "labels", "lrc", "team")},
-        "channels_t": [[]],
-        "users_t": [[]],
-        "labels_t": [[]],
-        "lrc_t": [None],
-        "team_t": [None],
-    }
-    with pytest.raises(RecordError):
-        conversations_from_block(block)
-    # As the cache writes them (orjson, OPT_UTC_Z).
-    utc = orjson.dumps(datetime(2025, 1, 1, tzinfo=UTC), option=orjson.OPT_UTC_Z)
-    block["last"] = [utc.decode().strip('"')]
-    assert len(conversations_from_block(block)) == 1
-    thread = {"messages": [[None] * 2 + [naive] + [None] * 6], "pagination": [0, 1] + [None] * 4}
-    with pytest.raises(RecordError):
-        thread_from_record({**thread, "skipped": []})
+@pytest.mark.parametrize(
+    "micros",
+    [2**63 - 1, -(2**63), 253_402_300_800_000_000, -62_135_596_800_000_001],
+    ids=["int64 max", "int64 min", "year 10000", "before year 1"],
+)
+def test_a_database_time_no_datetime_holds_is_unknown_not_a_crash(
+    micros: int, tmp_path: Path
+) -> None:
+    """A file written by another version or by hand: a time beyond ``datetime`` (it
+    overflowed in the cache reader once) reads as unknown, in the list and the detail."""
+    page = parse_inbox_page(
+        {
+            "data": [
+                {
+                    "_id": "ibx_1",
+                    "createdAt": "2025-01-01T00:00:00Z",
+                    "lastActivityAt": "2025-01-02T00:00:00Z",
+                    "users": [{"userId": "usr_1", "read": False}],
+                }
+            ]
+        }
+    )
+    db = InboxDatabase(tmp_path / "account")
+    try:
+        db.store_page("usr_1", page.conversations, SyncState())
+        raw = sqlite3.connect(tmp_path / "account" / DB_NAME)
+        with raw:
+            raw.execute(
+                "UPDATE conversations SET created_at = ?, last_activity_at = ?", (micros,) * 2
+            )
+            raw.execute("UPDATE inbox SET activity = ?, created = ?", (micros,) * 2)
+        raw.close()
+        for sort in SortKey:
+            (row,) = InboxView(db, "usr_1").apply("", sort=sort)
+            assert row.id == "ibx_1" and row.created_at is None and row.last_activity_at is None
+        conversation = db.conversation("ibx_1")
+        assert conversation is not None and conversation.created_at is None
+    finally:
+        db.close()
+    # As the database writes them: microseconds since 1970, read back to the microsecond.
+    assert from_micros(to_micros(datetime(2025, 1, 1, tzinfo=UTC))) == datetime(
+        2025, 1, 1, tzinfo=UTC
+    )
 
 
 @pytest.mark.parametrize(

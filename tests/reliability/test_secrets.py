@@ -1,7 +1,10 @@
 """The API key stays secret: not on disk, not in logs, errors, output, screens or ``ps``.
 
-Also: a config file holding a key that others can read gets a warning (as ssh does), and
-two keys on one machine never see each other's cached data.
+On disk means the database file and its ``-wal`` and ``-shm`` companions, read as raw
+bytes while the database is open (the WAL holds the recent pages) and again once it is
+closed. Also: a config file holding a key that others can read gets a warning (as ssh
+does), and two keys on one machine never see each other's database: one folder each,
+private (0700, its files 0600).
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ from reliability_support import (
 
 from lemlist_tui.api.client import account_fingerprint
 from lemlist_tui.api.errors import LemlistError
+from lemlist_tui.db import DB_NAME, InboxDatabase
 from lemlist_tui.demo import DemoConfig, DemoLemlist, Fault
-from lemlist_tui.sync.cache import DiskCache
-from lemlist_tui.sync.store import InboxStore
+from lemlist_tui.sync import InboxSync
 
 KEY = "sk-secret-7Hq2Lw9Xv4Rz8Kp3"
 OTHER_KEY = "sk-other-1Mn5Bc6Vd0Jf2Gh7"
@@ -86,40 +89,51 @@ def served() -> Iterator[tuple[str, DemoLemlist]]:
 # --- disk, logs, exceptions ----------------------------------------------------------------
 
 
-async def test_not_in_the_cache_the_logs_or_any_error(
+async def test_not_in_the_database_the_logs_or_any_error(
     served: tuple[str, DemoLemlist], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     base_url, app = served
-    root = tmp_path / "cache"
+    folder = tmp_path / "cache" / account_fingerprint(KEY, base_url)
     errors: list[LemlistError] = []
-    async with fast_client(KEY, base_url) as client:
-        account = DiskCache(root).account(account_fingerprint(KEY, base_url))
-        team = await client.team()
-        account.save_team(team)
-        store = InboxStore(client, account, team.user_ids[0])
-        await store.crawl()
-        await store.thread(store.conversations[0])
-        await store.mark_read(
-            next(c for c in store.conversations if c.is_unread_for(store.user_id))
-        )
-        # Servers and proxies that echo what they were sent, in every failure the client knows.
-        echo = f"key={KEY} Authorization: Basic {base64.b64encode(f':{KEY}'.encode()).decode()}"
-        for fault in (
-            Fault(status=400, body=echo.encode(), times=1),
-            Fault(status=404, body=echo.encode(), times=1),
-            Fault(status=401, body=echo.encode(), times=1),
-            Fault(status=502, body=f"<html>{echo}</html>".encode(), times=None),
-            Fault(status=200, body=echo.encode(), content_type="text/plain", times=None),
-            Fault(status=429, body=echo.encode(), headers={"Retry-After": "900"}, times=1),
-            Fault(drop=True, cut_at=10, times=None),
-        ):
-            app.faults[:] = [fault]
-            try:
-                await store.refresh()
-            except LemlistError as error:
-                errors.append(error)
-        app.faults.clear()
+    db = InboxDatabase(folder)
+    try:
+        async with fast_client(KEY, base_url) as client:
+            team = await client.team()
+            db.save_team(team)
+            db.save_labels(await client.labels())
+            sync = InboxSync(client, db, team.user_ids[0])
+            await sync.crawl()
+            first = next(db.iter_conversations(sync.user_id))
+            await sync.thread(first)
+            await sync.mark_read(next(db.iter_conversations(sync.user_id, unread_only=True)))
+            # Servers and proxies that echo what they were sent, in every failure the
+            # client knows.
+            basic = base64.b64encode(f":{KEY}".encode()).decode()
+            echo = f"key={KEY} Authorization: Basic {basic}"
+            for fault in (
+                Fault(status=400, body=echo.encode(), times=1),
+                Fault(status=404, body=echo.encode(), times=1),
+                Fault(status=401, body=echo.encode(), times=1),
+                Fault(status=502, body=f"<html>{echo}</html>".encode(), times=None),
+                Fault(status=200, body=echo.encode(), content_type="text/plain", times=None),
+                Fault(status=429, body=echo.encode(), headers={"Retry-After": "900"}, times=1),
+                Fault(drop=True, cut_at=10, times=None),
+            ):
+                app.faults[:] = [fault]
+                try:
+                    await sync.refresh()
+                except LemlistError as error:
+                    errors.append(error)
+            app.faults.clear()
+        # Open: the recent pages are in the WAL, not yet in the database file.
+        files = _database_files(folder)
+        assert folder / f"{DB_NAME}-wal" in files
+    finally:
+        db.close()
+    closed = _database_files(folder)  # checkpointed into the one file
+    assert set(closed) == {folder / DB_NAME}
+    files.update({path.with_name(path.name + " (closed)"): b for path, b in closed.items()})
     async with fast_client(KEY, f"http://127.0.0.1:{closed_port()}/api") as client:
         try:
             await client.team()
@@ -131,17 +145,23 @@ async def test_not_in_the_cache_the_logs_or_any_error(
         FIGURES.count("secrets: error messages checked")
         text = f"{failure}\n{failure!r}\n{failure.args!r}\n{vars(failure)!r}"
         assert not leaks(text), (type(failure).__name__, text)
-    files = [p for p in root.rglob("*") if p.is_file()]
-    assert len(files) >= 3
-    for path in files:
-        FIGURES.count("secrets: cache files checked")
-        assert not leaks(path.read_bytes()), path
+    for path, content in files.items():
+        FIGURES.count("secrets: database files checked")
+        assert not leaks(content), path
     logged = caplog.text + "".join(
         f"{r.getMessage()}{r.exc_text or ''}{r.args!r}" for r in caplog.records
     )
     FIGURES.count("secrets: log records checked", len(caplog.records), varies=True)
     assert caplog.records  # httpx logs at this level: the check looked at something
     assert not leaks(logged)
+
+
+def _database_files(folder: Path) -> dict[Path, bytes]:
+    """Every file of the account's folder, as raw bytes (the database, -wal, -shm)."""
+    files = {path: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+    assert folder / DB_NAME in files
+    assert sum(len(content) for content in files.values()) > 100_000  # 300 conversations
+    return files
 
 
 # --- the command line ----------------------------------------------------------------------
@@ -219,7 +239,7 @@ def test_a_config_key_others_can_read_is_warned_about(
 # --- two keys on one machine -------------------------------------------------------------
 
 
-def test_two_keys_never_see_each_others_cache(tmp_path: Path) -> None:
+def test_two_keys_never_see_each_others_database(tmp_path: Path) -> None:
     first, second = demo(seed=1, keys=(KEY,)), demo(seed=2, keys=(OTHER_KEY,), size=120)
     with running_demo(first) as url_a, running_demo(second) as url_b:
         user_a, user_b = first.team_user_ids[0], second.team_user_ids[0]
@@ -246,15 +266,27 @@ def test_two_keys_never_see_each_others_cache(tmp_path: Path) -> None:
         assert offline(env_a, url_b, user_b) == set()
 
     root = tmp_path / "xdg-cache" / "lemlist-tui"
-    # One folder per key and server; only the two that synced hold anything.
-    holding = {p.name for p in root.iterdir() if p.is_dir() and any(p.rglob("*.json"))}
-    assert holding == {account_fingerprint(KEY, url_a), account_fingerprint(OTHER_KEY, url_b)}
+    folder_a, folder_b = account_fingerprint(KEY, url_a), account_fingerprint(OTHER_KEY, url_b)
+    # One folder per key and server, each with its own database; only the two that
+    # synced hold anything, and each only its own key's conversations.
+    holding: dict[str, set[str]] = {}
     for account in root.iterdir():
-        if account.is_dir():
-            assert oct(account.stat().st_mode & 0o777) == "0o700"
-            for path in account.rglob("*"):
-                if path.is_file():
-                    assert not leaks(path.read_bytes(), KEY) and not leaks(
-                        path.read_bytes(), OTHER_KEY
-                    )
+        assert account.is_dir() and not account.is_symlink()
+        assert oct(account.stat().st_mode & 0o777) == "0o700"
+        db = InboxDatabase(account)
+        try:
+            assert db.notice is None
+            held = {c.id for user in (user_a, user_b) for c in db.iter_conversations(user)}
+        finally:
+            db.close()
+        if held:
+            holding[account.name] = held
+        for path in account.iterdir():
+            assert path.is_file() and oct(path.stat().st_mode & 0o777) == "0o600", path
+            content = path.read_bytes()
+            assert not leaks(content, KEY) and not leaks(content, OTHER_KEY), path
+    assert holding == {
+        folder_a: set(first.conversation_ids()),
+        folder_b: set(second.conversation_ids()),
+    }
     FIGURES.count("secrets: two-key isolation checked")

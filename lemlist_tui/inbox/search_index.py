@@ -1,0 +1,97 @@
+"""A folded copy of every contact's name and email in one ``bytes``, for rare filter terms.
+
+No ``textual`` import. The database answers a filter by walking a sort index and stopping
+after a screen of matches: instant for a common term, a scan of the whole index for a rare
+one (hundreds of ms at a million rows). This index answers the rare ones: each row's
+search text (as :func:`lemlist_tui.db.search_text` folds it: name, newline, email)
+followed by ``\\x00``, its local id and ``\\x01``, joined; ``bytes.find`` runs through a
+million rows in tens of ms.
+It holds no Python object per conversation, and is built in a worker thread from the
+database when the filter is first used, then again when the database has changed.
+
+A term matches a row when it occurs in the text part (a match in the id digits is not one;
+terms never hold a control character, so no match spans two rows).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = ["RARE", "SearchIndex"]
+
+_SLICE = 20_000
+"""Rows read at once while building."""
+RARE = 2048
+"""Rows at most for a term to be rare: its matches are then listed here and the database
+sorts them; a commoner term is left to the database's index walk."""
+
+
+class SearchIndex:
+    """The search texts of one user's inbox as of database version ``version``."""
+
+    __slots__ = ("blob", "rows", "user_id", "version")
+
+    def __init__(self, user_id: str, blob: bytearray, rows: int, version: object) -> None:
+        self.user_id = user_id
+        self.blob = blob
+        self.rows = rows
+        self.version = version
+
+    @classmethod
+    def build(cls, connection: sqlite3.Connection, user_id: str, version: object) -> SearchIndex:
+        """Read ``user_id``'s search texts (a table scan: run it in a worker thread).
+
+        SQLite joins each slice of rows into one string, with the GIL released, so the
+        event loop keeps running; the index grows in place, a slice at a time, so memory
+        peaks at the index and one slice.
+        """
+        blob = bytearray()
+        rows = 0
+        after = -1
+        while True:
+            part = connection.execute(
+                "SELECT group_concat(line, ''), count(*), max(conversation) FROM ("
+                "SELECT search || char(0) || conversation || char(1) AS line, conversation "
+                "FROM inbox WHERE user_id = ? AND conversation > ? "
+                "ORDER BY conversation LIMIT ?)",
+                (user_id, after, _SLICE),
+            ).fetchone()
+            if not part or not part[1]:
+                break
+            blob += part[0].encode("utf-8", "surrogatepass")
+            rows += part[1]
+            after = part[2]
+        return cls(user_id, blob, rows, version)
+
+    def matches(self, term: str, limit: int = RARE) -> list[int] | None:
+        """Local ids of the rows whose text holds ``term`` (folded already), each once; None
+        when there are more than ``limit`` (a common term)."""
+        needle = term.encode("utf-8", "surrogatepass")
+        if not needle or min(needle) < 0x20:  # a control byte: never in a term of ours
+            return None
+        blob = self.blob
+        found: list[int] = []
+        position = blob.find(needle)
+        while position != -1:
+            end = blob.index(b"\x01", position)
+            separator = blob.rfind(b"\x00", position, end)
+            if separator != -1:  # the match is in the text, not in the id digits
+                if len(found) == limit:
+                    return None
+                found.append(int(blob[separator + 1 : end]))
+            position = blob.find(needle, end + 1)
+        return found
+
+    def count(self, term: str, limit: int = 100_000) -> int | None:
+        """How many rows hold ``term`` (each once), or None when it occurs more than
+        ``limit`` times (counting those one by one would take longer than the database)."""
+        needle = term.encode("utf-8", "surrogatepass")
+        if not needle or min(needle) < 0x20:  # a control byte: never in a term of ours
+            return None
+        if self.blob.count(needle) > limit:
+            return None
+        found = self.matches(term, limit)
+        return None if found is None else len(found)
+
+    def __repr__(self) -> str:
+        return f"<SearchIndex {self.rows:,} rows of {self.user_id}, {len(self.blob):,} bytes>"

@@ -1,0 +1,204 @@
+"""InboxView and InboxRows over a real database: every way of reading a view gives the
+same rows as one plain query, and the search index finds what the database finds."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from lemlist_tui.api.models import Contact, Conversation, Participant
+from lemlist_tui.db import InboxDatabase, SortKey, SyncState, query_terms
+from lemlist_tui.inbox import InboxRows, InboxView
+from lemlist_tui.inbox import view as view_module
+from lemlist_tui.inbox.search_index import SearchIndex
+
+ME = "usr_me"
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+NAMES = ["Ana Smith", "José Núñez", "Zoë Quinn", "王伟", "Olof Palme", None, "Anna Kowalska"]
+DOMAINS = ["acme.com", "globex.example", "z7q.io", "wonka.test"]
+
+
+def made(count: int, seed: int = 7) -> list[Conversation]:
+    rng = random.Random(seed)
+    conversations = []
+    for i in range(count):
+        name = rng.choice(NAMES)
+        email = None if rng.random() < 0.1 else f"p{rng.randrange(10_000)}@{rng.choice(DOMAINS)}"
+
+        def when() -> datetime | None:
+            return None if rng.random() < 0.1 else NOW - timedelta(minutes=rng.randrange(5000))
+
+        conversations.append(
+            Conversation(
+                id=f"ibx_{i}",
+                contact=Contact(f"ctc_{i}", name, email),
+                last_activity_at=when(),
+                last_replied_at=when(),
+                created_at=when(),
+                participants=(Participant(ME, read=rng.random() < 0.6),),
+            )
+        )
+    return conversations
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> InboxDatabase:
+    db = InboxDatabase(tmp_path_factory.mktemp("view") / "account")
+    db.store_page(ME, made(700), SyncState())
+    return db
+
+
+def reference(
+    db: InboxDatabase, sort: SortKey, unread_only: bool = False, query: str = ""
+) -> list[str]:
+    rows = db.rows(ME, sort=sort, unread_only=unread_only, terms=query_terms(query), limit=10_000)
+    return [row.id for row in rows]
+
+
+@pytest.mark.parametrize("sort", list(SortKey), ids=lambda s: s.name)
+@pytest.mark.parametrize("unread_only", [False, True])
+def test_windows_read_in_any_order_give_the_rows_of_one_query(
+    db: InboxDatabase, sort: SortKey, unread_only: bool
+) -> None:
+    want = reference(db, sort, unread_only)
+    assert len(want) > 4 * view_module.WINDOW
+    rng = random.Random(sort.name)
+    orders = [
+        list(range(len(want))),  # from the top, each window continuing the previous one
+        list(reversed(range(len(want)))),  # from the end, each continuing the next one
+        rng.sample(range(len(want)), len(want)),  # jumps
+    ]
+    for order in orders:
+        rows = InboxView(db, ME).apply(unread_only=unread_only, sort=sort)
+        assert rows.exact and len(rows) == len(want)
+        got = [""] * len(want)
+        for index in order:
+            got[index] = rows[index].id
+        assert got == want
+        assert rows[-1].id == want[-1]
+        assert [row.id for row in rows[3:9]] == want[3:9]
+    with pytest.raises(IndexError):
+        rows[len(want)]
+
+
+@pytest.mark.parametrize("sort", list(SortKey), ids=lambda s: s.name)
+def test_index_of_id_counts_from_either_end(db: InboxDatabase, sort: SortKey) -> None:
+    want = reference(db, sort, query="an")
+    rows = InboxView(db, ME).apply("an", sort=sort)
+    for index in (0, 1, len(want) // 2, len(want) - 2, len(want) - 1):
+        fresh = InboxView(db, ME).apply("an", sort=sort)  # no window in hand
+        assert fresh.index_of_id(want[index], near=0) == index
+        fresh = InboxView(db, ME).apply("an", sort=sort)
+        assert fresh.index_of_id(want[index], near=len(want) - 1) == index
+    assert rows.index_of_id("ibx_nope") is None
+    absent = next(cid for cid in reference(db, sort) if cid not in want)
+    assert rows.index_of_id(absent) is None
+
+
+def brute_matches(db: InboxDatabase, term: str) -> set[int]:
+    return {
+        local_id
+        for local_id, search in db._reader.execute(
+            "SELECT conversation, search FROM inbox WHERE user_id = ?", (ME,)
+        )
+        if term in search
+    }
+
+
+@pytest.mark.parametrize(
+    "query", ["a", "an", "ana", "jose", "nunez", "z7q", "7", "1", "12", "王", "zz", "@", "\n"]
+)
+def test_the_search_index_finds_what_the_database_finds(db: InboxDatabase, query: str) -> None:
+    index = SearchIndex.build(db.reader(), ME, db.version)
+    assert index.rows == 700
+    terms = query_terms(query)
+    if not terms:
+        return
+    want = brute_matches(db, terms[0])
+    found = index.matches(terms[0], limit=10_000)
+    assert found is not None
+    assert sorted(found) == sorted(want)  # each row once, digits of ids never match
+    assert index.count(terms[0]) == len(want)
+    if len(want) > 3:
+        assert index.matches(terms[0], limit=3) is None
+        assert index.count(terms[0], limit=0) is None
+
+
+def test_a_term_with_a_control_character_is_left_to_the_database(db: InboxDatabase) -> None:
+    index = SearchIndex.build(db.reader(), ME, db.version)
+    assert index.matches("a\x00b") is None
+    assert index.matches("a\x01") is None
+    assert index.count("") is None
+
+
+@pytest.mark.parametrize("sort", list(SortKey), ids=lambda s: s.name)
+@pytest.mark.parametrize("unread_only", [False, True])
+@pytest.mark.parametrize("query", ["an", "z7q", "olof", "zzzz", "ana smith", "p1 acme"])
+def test_a_large_inbox_answers_as_a_small_one(
+    db: InboxDatabase,
+    sort: SortKey,
+    unread_only: bool,
+    query: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    want = reference(db, sort, unread_only, query)
+    small = InboxView(db, ME).apply(query, unread_only=unread_only, sort=sort)
+    assert small.exact and [row.id for row in small] == want
+
+    # As if the inbox were large: the first screen first, with or without the index,
+    # within the walk's budget or past it (a rare term).
+    monkeypatch.setattr(view_module, "EXACT_COUNT_BELOW", 10)
+    for budget in (10.0, 0.0):
+        monkeypatch.setattr(view_module, "WALK_BUDGET", budget)
+        for indexed in (False, True):
+            view = InboxView(db, ME)
+            assert view.wants_search_index()
+            if indexed:
+                view.search_index = view.build_search_index(db.reader(), db.version)
+                assert not view.wants_search_index()
+            rows = view.apply(query, unread_only=unread_only, sort=sort)
+            first = [row.id for row in rows]
+            if rows.exact:
+                assert first == want
+            else:
+                assert len(rows) == view_module.WINDOW < len(want)
+                assert first == want[: view_module.WINDOW]
+                counted = view.count(rows, db.reader(), view.fresh_index())
+                assert counted == len(want)
+                whole = rows.with_count(counted)
+                assert [row.id for row in whole] == want
+
+
+def test_an_index_older_than_the_database_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = InboxDatabase(tmp_path / "account")
+    conversations = made(100, seed=3)
+    db.store_page(ME, conversations[:50], SyncState())
+    monkeypatch.setattr(view_module, "EXACT_COUNT_BELOW", 10)
+    monkeypatch.setattr(view_module, "WALK_BUDGET", 0.0)
+    view = InboxView(db, ME)
+    view.search_index = view.build_search_index(db.reader(), db.version)
+    assert view.fresh_index() is not None
+    db.store_page(ME, conversations[50:], SyncState())  # rows the index does not hold
+    assert view.fresh_index() is None and view.wants_search_index()
+    rows = view.apply("z7q")
+    assert {row.id for row in rows} <= {c.id for c in conversations}
+    want = reference(db, SortKey.LAST_ACTIVITY, query="z7q")
+    if not rows.exact:
+        rows = rows.with_count(view.count(rows, db.reader(), view.fresh_index()))
+    assert [row.id for row in rows] == want
+
+
+def test_rows_that_vanished_under_a_view_read_as_missing(tmp_path: Path) -> None:
+    db = InboxDatabase(tmp_path / "account")
+    db.store_page(ME, made(200, seed=5), SyncState(), crawl=1)
+    rows: InboxRows = InboxView(db, ME).apply()
+    assert len(rows) == 200
+    db.store_page(ME, made(200, seed=5)[:10], SyncState(), crawl=2)
+    assert db.reconcile(ME, 2) == 190
+    assert rows.get(150) is None  # not an exception: the list draws a blank line
+    assert len(list(rows)) < 200

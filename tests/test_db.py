@@ -1557,3 +1557,23 @@ def test_changed_sees_commits_by_another_database(folder: Path) -> None:
         assert not mine.changed()
         assert theirs.changed()
         assert not theirs.changed()
+
+
+def test_a_writer_of_some_fields_keeps_what_another_wrote(folder: Path) -> None:
+    # A refresh that began before another process's crawl finished writes what it
+    # changed (the total, the time of page 1), not its stale copy of the whole state.
+    app, sync = InboxDatabase(folder), InboxDatabase(folder)
+    started = SyncState(total_items=10, complete=False, next_page=4, crawl=2)
+    app.save_sync_state(USER, started)
+    crawled = dataclasses.replace(started, complete=True, next_page=None, full_crawl_at=5.0)
+    sync.save_sync_state(USER, crawled)
+    refreshed = dataclasses.replace(started, total_items=11, refreshed_at=9.0)
+    app.store_page(USER, [conversation(1)], refreshed, fields={"total_items", "refreshed_at"})
+    assert app.sync_state(USER) == dataclasses.replace(crawled, total_items=11, refreshed_at=9.0)
+    app.save_sync_state(USER, dataclasses.replace(started, crawl=3), fields={"crawl"})
+    assert app.sync_state(USER) == dataclasses.replace(
+        crawled, total_items=11, refreshed_at=9.0, crawl=3
+    )
+    # Without `fields`, the whole state is the caller's.
+    app.save_sync_state(USER, started)
+    assert sync.sync_state(USER) == started

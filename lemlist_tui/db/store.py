@@ -10,11 +10,12 @@ time: :meth:`InboxDatabase.changed` tells a reader when anyone committed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -467,7 +468,11 @@ class InboxDatabase:
 
     @_reads
     def sync_state(self, user_id: str) -> SyncState | None:
-        row = self._reader.execute(
+        return self._get_state(self._reader, user_id)
+
+    @staticmethod
+    def _get_state(connection: sqlite3.Connection, user_id: str) -> SyncState | None:
+        row = connection.execute(
             "SELECT total_items, page_size, pages_seen, complete, next_page, crawl, "
             "crawl_total, crawl_steady, full_crawl_at, refreshed_at "
             "FROM sync_state WHERE user_id = ?",
@@ -479,6 +484,23 @@ class InboxDatabase:
             row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6], bool(row[7]),
             row[8], row[9],
         )  # fmt: skip
+
+    @classmethod
+    def _update_state(
+        cls,
+        connection: sqlite3.Connection,
+        user_id: str,
+        state: SyncState,
+        fields: Collection[str] | None,
+    ) -> None:
+        """Write ``state``, or only its ``fields`` over the state as committed now (inside
+        the transaction): another process's sync of the same user keeps what it wrote."""
+        if fields is not None:
+            current = cls._get_state(connection, user_id) or SyncState(
+                page_size=state.page_size
+            )
+            state = dataclasses.replace(current, **{f: getattr(state, f) for f in fields})
+        cls._put_state(connection, user_id, state)
 
     @staticmethod
     def _put_state(connection: sqlite3.Connection, user_id: str, state: SyncState) -> None:
@@ -493,8 +515,11 @@ class InboxDatabase:
             ),
         )  # fmt: skip
 
-    def save_sync_state(self, user_id: str, state: SyncState) -> None:
-        self._execute_write("saved", lambda c: self._put_state(c, user_id, state))
+    def save_sync_state(
+        self, user_id: str, state: SyncState, *, fields: Collection[str] | None = None
+    ) -> None:
+        """Commit ``state`` (only its ``fields``, when given: see :meth:`store_page`)."""
+        self._execute_write("saved", lambda c: self._update_state(c, user_id, state, fields))
 
     # --- pages -----------------------------------------------------------------------------
 
@@ -505,17 +530,19 @@ class InboxDatabase:
         state: SyncState,
         *,
         crawl: int | None = None,
+        fields: Collection[str] | None = None,
     ) -> PageWrite:
         """Merge one inbox page of ``user_id`` and its sync state, in one transaction.
 
         ``crawl`` marks every conversation of the page seen by that full crawl. A page
-        repeating an id keeps the last copy.
+        repeating an id keeps the last copy. ``fields`` names the parts of ``state`` the
+        caller changed: only those are written, over the state committed at that moment.
         """
         unique = list({c.id: c for c in conversations}.values())
 
         def work(connection: sqlite3.Connection) -> PageWrite:
             result = self._merge(connection, user_id, unique, crawl)
-            self._put_state(connection, user_id, state)
+            self._update_state(connection, user_id, state, fields)
             return result
 
         result: PageWrite = self._execute_write("written", work)

@@ -101,6 +101,8 @@ class InboxSync:
         self._clock = clock
         self._rows_on_page = 0
         self._lock = asyncio.Lock()
+        self._base = SyncState(page_size=page_size)
+        self._touched: set[str] = set()
 
     # --- state ---------------------------------------------------------------------------
 
@@ -152,7 +154,26 @@ class InboxSync:
     async def _operation(self) -> AsyncIterator[LemlistClient]:
         client = self._require_client()
         async with self._lock:
+            # What this operation changes is written over the state as committed at that
+            # moment, field by field: another process syncing the same user keeps its own.
+            self._base = self.db.sync_state(self.user_id) or SyncState(page_size=0)
+            self._touched = set()
             yield client
+
+    def _changes(self, state: SyncState) -> set[str]:
+        """The fields of ``state`` this operation changed (at any of its writes so far)."""
+        base = self._base
+        self._touched |= {
+            field.name
+            for field in dataclasses.fields(SyncState)
+            if getattr(state, field.name) != getattr(base, field.name)
+        }
+        return self._touched
+
+    async def _save_state(self, state: SyncState) -> None:
+        await asyncio.to_thread(
+            self.db.save_sync_state, self.user_id, state, fields=self._changes(state)
+        )
 
     async def _fetch(self, client: LemlistClient, number: int) -> InboxPage:
         self.requests += 1
@@ -162,9 +183,15 @@ class InboxSync:
         return page
 
     async def _store(self, page: InboxPage, state: SyncState, crawl: int | None) -> PageWrite:
-        """Commit ``page`` and ``state`` together, off the event loop."""
+        """Commit ``page`` and ``state`` (what this operation changed of it) together, off
+        the event loop."""
         return await asyncio.to_thread(
-            self.db.store_page, self.user_id, page.conversations, state, crawl=crawl
+            self.db.store_page,
+            self.user_id,
+            page.conversations,
+            state,
+            crawl=crawl,
+            fields=self._changes(state),
         )
 
     def _cap(self, page: InboxPage) -> int:
@@ -211,7 +238,7 @@ class InboxSync:
             new, updated = new + written.new, updated + written.updated
             if crawl is not None and written.new:
                 state = dataclasses.replace(state, crawl_steady=False)
-                await asyncio.to_thread(self.db.save_sync_state, self.user_id, state)
+                await self._save_state(state)
             if last or (not written.new and not written.updated):
                 break
             next_page = page.pagination.next_page
@@ -226,13 +253,16 @@ class InboxSync:
     async def crawl(self, progress: Progress | None = None) -> CrawlResult:
         """Every page, several requests in flight, at the rate limit; then reconcile.
 
-        Resumes an unfinished crawl where it stopped (committed pages are not fetched
-        again). Cancel it at any point: requests in flight are cancelled and awaited,
-        every page that arrived is committed.
+        Resumes an unfinished crawl at its frontier, the first page not committed yet
+        (pages before it are not fetched again; pages that arrived beyond it are).
+        Cancel it at any point: requests in flight are cancelled and awaited, and every
+        page that arrived before is committed.
         """
         async with self._operation() as client:
             state = self.state
-            if state.next_page is None or state.next_page == 1:
+            if state.next_page is None or state.next_page == 1 or state.crawl == 0:
+                # A new crawl (number 0 is "none yet": pages a refresh or load-more
+                # brought are walked again under a number of their own).
                 state = dataclasses.replace(
                     state,
                     crawl=state.crawl + 1,
@@ -261,7 +291,7 @@ class InboxSync:
                 full_crawl_at=now if reconciled else state.full_crawl_at,
                 refreshed_at=now,
             )
-            await asyncio.to_thread(self.db.save_sync_state, self.user_id, state)
+            await self._save_state(state)
             if progress is not None:
                 progress(state.pages_seen, state.pages_seen)
             return CrawlResult(pages + top.requests, new + top.new, removed, reconciled)

@@ -202,3 +202,34 @@ def test_rows_that_vanished_under_a_view_read_as_missing(tmp_path: Path) -> None
     assert db.reconcile(ME, 2) == 190
     assert rows.get(150) is None  # not an exception: the list draws a blank line
     assert len(list(rows)) < 200
+
+
+def test_a_large_inbox_is_shown_and_filtered_without_an_object_per_conversation(
+    tmp_path: Path,
+) -> None:
+    import tracemalloc
+
+    from bench.dbgen import build
+
+    size = 60_000
+    meta = build(tmp_path / "large", size)
+    db = InboxDatabase(tmp_path / "large")
+    user = meta["user"]
+    view = InboxView(db, user)
+    tracemalloc.start()
+    try:
+        rows = view.apply()
+        assert len(rows) == size
+        seen = [rows[i].id for i in (0, 1, size // 2, size - 2, size - 1)]
+        for query in ("a", "an", "ann", "zq", "@"):
+            filtered = view.apply(query)
+            assert len(filtered) > 0 or query == "zq"
+        unread = view.apply(unread_only=True, sort=SortKey.CREATED)
+        assert unread[-1].unread
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(set(seen)) == 5
+    # A few windows of 64 rows and their SQL: far below one object per conversation
+    # (a conversation object alone is some 400 bytes: 60k of them would be 24 MB).
+    assert peak < 2_000_000

@@ -31,7 +31,10 @@ from reliability_support import KEYS, REPO, GraphemeScreen, Terminal, child_env,
 from lemlist_tui.app import SHUTDOWN_SIGNALS, make_app
 from lemlist_tui.config import Settings
 
-ARGV = [sys.executable, "-m", "lemlist_tui", "--demo"]
+DEMO_SIZE = 20_000
+"""Two hundred pages, about 20 s at the rate limit: the signal lands in the middle of the
+background crawl that opening the inbox starts."""
+ARGV = [sys.executable, "-m", "lemlist_tui", "--demo", "--demo-size", str(DEMO_SIZE)]
 STATUS = {signal.SIGTERM: 143, signal.SIGHUP: 129}
 """What the ``--help`` epilog documents: 128 + the signal's number."""
 
@@ -120,6 +123,26 @@ def test_a_signal_closes_the_app_as_q_does(
     _assert_restored(output, output[mark:])
     # The pty is its stderr too: a traceback would be in there.
     assert b"Traceback" not in output and b"Exception ignored" not in output
+    _assert_committed_pages_kept(tmp_path)
+
+
+def _assert_committed_pages_kept(tmp_path: Path) -> None:
+    """The crawl was cut in the middle: the database opens as it is (no repair), holding
+    whole pages, and knows where to resume."""
+    from lemlist_tui.db import InboxDatabase
+
+    (folder,) = (tmp_path / "xdg-cache" / "lemlist-tui").iterdir()
+    db = InboxDatabase(folder)
+    try:
+        assert db.notice is None
+        ((user, held, _),) = db._reader.execute("SELECT * FROM inbox_counts").fetchall()
+        assert 100 <= held < DEMO_SIZE and held % 100 == 0
+        assert len(db.rows(user, limit=DEMO_SIZE)) == held
+        state = db.sync_state(user)
+        assert state is not None and not state.complete and state.next_page is not None
+        assert state.next_page >= held // 100  # the frontier: pages before it are held
+    finally:
+        db.close()
 
 
 def _open_an_inbox(term: Terminal) -> None:

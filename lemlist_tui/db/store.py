@@ -151,6 +151,17 @@ class ExportRecord(NamedTuple):
     last_replied_iso: str | None
 
 
+def _stream_sql(columns: str, unread_only: bool) -> str:
+    """``columns`` of every conversation of a user (the one parameter), newest activity
+    first, from the activity index: a stream for ``export`` and its kin."""
+    return (
+        f"SELECT {columns} FROM inbox AS i INDEXED BY inbox_by_activity "
+        "JOIN conversations AS c ON c.local_id = i.conversation WHERE i.user_id = ?"
+        + (" AND i.unread = 1" if unread_only else "")
+        + " ORDER BY i.activity DESC, i.conversation DESC"
+    )
+
+
 def _iso_sql(column: str) -> str:
     """SQL for ``column`` (µs) as ISO-8601 UTC with milliseconds, in integer arithmetic
     (exact, and off the GIL); NULL before 1970, where the caller formats it."""
@@ -496,9 +507,7 @@ class InboxDatabase:
         """Write ``state``, or only its ``fields`` over the state as committed now (inside
         the transaction): another process's sync of the same user keeps what it wrote."""
         if fields is not None:
-            current = cls._get_state(connection, user_id) or SyncState(
-                page_size=state.page_size
-            )
+            current = cls._get_state(connection, user_id) or SyncState(page_size=state.page_size)
             state = dataclasses.replace(current, **{f: getattr(state, f) for f in fields})
         cls._put_state(connection, user_id, state)
 
@@ -854,13 +863,7 @@ class InboxDatabase:
         """
         connection = self.reader()
         try:
-            sql = (
-                f"SELECT c.local_id, {_PREFIXED_COLUMNS} "
-                "FROM inbox AS i INDEXED BY inbox_by_activity "
-                "JOIN conversations AS c ON c.local_id = i.conversation WHERE i.user_id = ?"
-                + (" AND i.unread = 1" if unread_only else "")
-                + " ORDER BY i.activity DESC, i.conversation DESC"
-            )
+            sql = _stream_sql(f"c.local_id, {_PREFIXED_COLUMNS}", unread_only)
             cursor = connection.execute(sql, (user_id,))
             while rows := cursor.fetchmany(batch):
                 ids = [row[0] for row in rows]
@@ -886,18 +889,14 @@ class InboxDatabase:
         model object, so a million rows stream in seconds at a flat memory."""
         connection = self.reader()
         try:
-            sql = (
-                "SELECT c.id, c.contact_id, c.name, c.email, c.channels, c.last_activity_at, "
+            columns = (
+                "c.id, c.contact_id, c.name, c.email, c.channels, c.last_activity_at, "
                 "c.created_at, c.last_replied_at, i.unread, c.have_replies, "
                 "json_array_length(c.opportunities), c.labels, "
                 f"{_iso_sql('c.last_activity_at')}, {_iso_sql('c.created_at')}, "
-                f"{_iso_sql('c.last_replied_at')} "
-                "FROM inbox AS i INDEXED BY inbox_by_activity "
-                "JOIN conversations AS c ON c.local_id = i.conversation WHERE i.user_id = ?"
-                + (" AND i.unread = 1" if unread_only else "")
-                + " ORDER BY i.activity DESC, i.conversation DESC"
+                f"{_iso_sql('c.last_replied_at')}"
             )
-            cursor = connection.execute(sql, (user_id,))
+            cursor = connection.execute(_stream_sql(columns, unread_only), (user_id,))
             while rows := cursor.fetchmany(batch):
                 yield from map(ExportRecord._make, rows)
         finally:

@@ -15,6 +15,7 @@ and the database sorts just those.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from collections import OrderedDict
@@ -258,16 +259,11 @@ class InboxView:
         """
         terms = query_terms(query)
         held, _ = self.counts()
-        if not terms:
-            count = self.db.count(self.user_id, unread_only=unread_only)
-            return InboxRows(
-                self.db, self.user_id, sort=sort, unread_only=unread_only, terms=(), count=count
-            )
-        if held < EXACT_COUNT_BELOW:
-            count = self.db.count(self.user_id, unread_only=unread_only, terms=terms)
-            return InboxRows(
-                self.db, self.user_id, sort=sort, unread_only=unread_only, terms=terms, count=count
-            )
+        view = functools.partial(
+            InboxRows, self.db, self.user_id, sort=sort, unread_only=unread_only, terms=terms
+        )
+        if not terms or held < EXACT_COUNT_BELOW:
+            return view(count=self.db.count(self.user_id, unread_only=unread_only, terms=terms))
         index = self.fresh_index()
         first: list[ListRow] | None = None
         if index is not None:
@@ -280,24 +276,8 @@ class InboxView:
                     count = self.db.count(
                         self.user_id, unread_only=unread_only, terms=terms, within=rare
                     )
-                    return InboxRows(
-                        self.db,
-                        self.user_id,
-                        sort=sort,
-                        unread_only=unread_only,
-                        terms=terms,
-                        count=count,
-                        within=rare,
-                    )
-        return InboxRows(
-            self.db,
-            self.user_id,
-            sort=sort,
-            unread_only=unread_only,
-            terms=terms,
-            count=None,
-            first=first,
-        )
+                    return view(count=count, within=rare)
+        return view(count=None, first=first)
 
     def _walk(self, terms: tuple[str, ...], sort: SortKey, unread_only: bool) -> list[ListRow]:
         """The first screen (and one row more) of a filter, within :data:`WALK_BUDGET`."""

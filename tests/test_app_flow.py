@@ -386,3 +386,28 @@ class _Failing:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._connection, name)
+
+
+async def test_on_a_large_inbox_the_filter_counts_and_indexes_in_the_background(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from lemlist_tui.inbox import view as view_module
+
+    monkeypatch.setattr(view_module, "EXACT_COUNT_BELOW", 10)  # 300 rows count as large
+    async with running(tmp_path, config=DemoConfig(size=300, now=FIXED, users=1)) as (
+        app,
+        pilot,
+        session,
+    ):
+        screen = inbox(app)
+        # Each key starts a count in a worker and interrupts the one before (the first
+        # screen, "≥ 64 shown" until then, is view.apply's: see test_inbox_view).
+        await pilot.press("slash", "e", "x", "a")
+        await settle(pilot)
+        rows = screen.conversation_list.rows
+        want = session.db.count(screen.user_id, terms=("exa",))
+        assert rows.exact and len(rows) == want > 0
+        assert f"{want:,} shown" in str(screen.query_one("#status").render())
+        assert screen.view.fresh_index() is not None  # built for the rare terms to come
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors == []

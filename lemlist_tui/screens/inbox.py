@@ -10,7 +10,9 @@ filter cover every conversation held, and say so while pages are still coming.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import datetime
@@ -131,6 +133,7 @@ class InboxScreen(Screen[None]):
         self._applied_at = 0.0
         self._pages: tuple[int, int | None] | None = None
         self._next_crawl_at = 0.0
+        self._counting: sqlite3.Connection | None = None
 
     @property
     def user_name(self) -> str:
@@ -220,12 +223,25 @@ class InboxScreen(Screen[None]):
             if fresh is not None and fresh != shown:
                 self.detail.show(fresh)  # a newer copy, e.g. after mark-read
 
-    @work(group=COUNT, exclusive=True, thread=True, exit_on_error=False)
     def _count(self, rows: InboxRows, index: SearchIndex | None) -> None:
+        """Count ``rows`` in a worker; a count still running for an older query stops."""
+        if self._counting is not None:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # closed: it had finished
+                self._counting.interrupt()  # thread-safe: its scan ends at the next step
+        self._counting = self.session.db.reader()
+        self._count_in_thread(rows, index, self._counting)
+
+    @work(group=COUNT, exclusive=True, thread=True, exit_on_error=False)
+    def _count_in_thread(
+        self, rows: InboxRows, index: SearchIndex | None, connection: sqlite3.Connection
+    ) -> None:
         """The exact match count of a filter on a large inbox, off the event loop."""
-        connection = self.session.db.reader()
         try:
             count = self.view.count(rows, connection, index)
+        except (StorageError, sqlite3.OperationalError):
+            if get_current_worker().is_cancelled:
+                return  # interrupted by a newer query: nothing to say
+            raise
         finally:
             connection.close()
         if not get_current_worker().is_cancelled:

@@ -5,6 +5,7 @@ Each test settles on a real condition (no worker left running) rather than on sl
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -36,14 +37,26 @@ def app_settings(tmp_path: Path, **changes: Any) -> Settings:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until no worker is left: a finished one may start the next (team → inbox)."""
+    """Wait until no worker is left (a finished one may start the next: team → inbox)
+    and the detail shows the highlighted conversation (it follows a pause in typing)."""
     app = pilot.app
-    for _ in range(100):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if all(worker.is_finished for worker in app.workers):
+        if all(worker.is_finished for worker in app.workers) and _detail_caught_up(app):
             return
+        await pilot.pause(0.01)  # a timer's turn (the detail's), polled against a deadline
     raise AssertionError("the app's workers never settled")
+
+
+def _detail_caught_up(app: Any) -> bool:
+    screen = app.screen
+    if not isinstance(screen, InboxScreen):
+        return True
+    row = screen.conversation_list.highlighted
+    shown = screen.detail.conversation
+    return (row.id if row else None) == (shown.id if shown else None)
 
 
 @asynccontextmanager

@@ -760,13 +760,20 @@ class InboxDatabase:
         )
         params: list[Any] = [user_id]
         if after is not None:
-            sql += f" AND (i.{column}, i.conversation) {'>' if reverse else '<'} (?, ?)"
+            key = "+" if within is not None else ""
+            sql += f" AND ({key}i.{column}, {key}i.conversation) {'>' if reverse else '<'} (?, ?)"
             params += after
         where, extra = _filters(unread_only, terms, within)
         sql += where
         params += extra
         direction = "ASC" if reverse else "DESC"
-        sql += f" ORDER BY i.{column} {direction}, i.conversation {direction} LIMIT ? OFFSET ?"
+        # A few rows (``within``) are looked up by key and sorted (the unary + keeps the
+        # planner off the sort index, which it would walk whole to find them in order).
+        plus = "+" if within is not None else ""
+        sql += (
+            f" ORDER BY {plus}i.{column} {direction}, {plus}i.conversation {direction}"
+            " LIMIT ? OFFSET ?"
+        )
         params += (limit, offset)
         reader = connection or self._reader
         return [_list_row(row) for row in reader.execute(sql, params)]
@@ -821,9 +828,13 @@ class InboxDatabase:
             return None
         if within is not None and local_id not in within:
             return None
+        # A few rows (``within``) are counted through their keys; a view of the inbox, by
+        # walking its sort index from the end chosen.
+        hint = "" if within is not None else f"INDEXED BY {_SORT_INDEXES[sort]} "
+        plus = "+" if within is not None else ""
         sql = (
-            f"SELECT count(*) FROM inbox AS i INDEXED BY {_SORT_INDEXES[sort]} "
-            f"WHERE i.user_id = ? AND (i.{column}, i.conversation) "
+            f"SELECT count(*) FROM inbox AS i {hint}"
+            f"WHERE i.user_id = ? AND ({plus}i.{column}, {plus}i.conversation) "
             f"{'<' if from_end else '>'} (?, ?)"
         )
         where, extra = _filters(unread_only, terms, within)

@@ -179,13 +179,15 @@ class InboxRows(Sequence[ListRow]):
                 return
             yield row
 
-    def index_of_id(self, conversation_id: str, near: int = 0) -> int | None:
-        """Where ``conversation_id`` is in this view: the windows in hand, else one
-        counting walk of the sort index, from the end nearer to ``near`` (an index)."""
+    def index_of_id(self, conversation_id: str, near: int = 0, *, far: bool = True) -> int | None:
+        """Where ``conversation_id`` is in this view: the windows in hand, else (``far``)
+        one counting walk of the sort index, from the end nearer to ``near`` (an index)."""
         for number, window in self._windows.items():
             for offset, row in enumerate(window):
                 if row.id == conversation_id:
                     return number * WINDOW + offset
+        if not far:
+            return None
         local_id = self.db.local_id(conversation_id)
         if local_id is None:
             return None
@@ -305,23 +307,9 @@ class InboxView:
         index = self.search_index
         return index if index is not None and index.version == self.db.version else None
 
-    def count(
-        self,
-        rows: InboxRows,
-        connection: sqlite3.Connection | None = None,
-        index: SearchIndex | None = None,
-    ) -> int:
-        """The exact length of ``rows``: from ``index`` (see :meth:`fresh_index`) for one
-        term, else an index scan (a worker's job: give it its own ``connection``)."""
-        if (
-            index is not None
-            and len(rows.terms) == 1
-            and not rows.unread_only
-            and rows.within is None
-        ):
-            counted = index.count(rows.terms[0])
-            if counted is not None:
-                return counted
+    def count(self, rows: InboxRows, connection: sqlite3.Connection | None = None) -> int:
+        """The exact length of ``rows``: an index scan, run by SQLite without the GIL (a
+        worker's job, with a ``connection`` of its own; the event loop keeps running)."""
         return self.db.count(
             self.user_id,
             unread_only=rows.unread_only,

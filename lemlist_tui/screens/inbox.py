@@ -22,7 +22,10 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -48,6 +51,9 @@ REAPPLY_EVERY = 0.25
 STATUS_EVERY = 5.0
 """Seconds between status refreshes ("updated 2m ago", the rate-limit budget) and looks
 for commits by another process (a second app, ``lemlist-tui sync``)."""
+DETAIL_WHILE_TYPING = 0.12
+"""Seconds the keys that change the rows (a filter, a sort) must pause before the detail
+shows the conversation that came under the cursor."""
 RECRAWL_AFTER = 600.0
 """Seconds before a full crawl that could not reconcile (pages shifted under it) is tried
 again."""
@@ -77,6 +83,10 @@ class _FilterInput(Input):
     next frame (a 60 fps tick) and costs a second full repaint. Applied here, the echo,
     the list and the status line go out in one frame.
     """
+
+    # The field keeps its size as its text grows: its virtual size (how far the text
+    # scrolls) is no reason to lay the whole screen out again on every key.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     def __init__(self, on_value: Callable[[str], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -134,6 +144,7 @@ class InboxScreen(Screen[None]):
         self._pages: tuple[int, int | None] | None = None
         self._next_crawl_at = 0.0
         self._counting: sqlite3.Connection | None = None
+        self._detail_timer: Timer | None = None
 
     @property
     def user_name(self) -> str:
@@ -181,20 +192,26 @@ class InboxScreen(Screen[None]):
 
     # --- what is shown -----------------------------------------------------------------
 
-    def _apply(self) -> None:
-        """Read the current view from the database again (cheap: one screen of rows)."""
+    def _apply(self, *, far: bool = True) -> None:
+        """Read the current view from the database again (cheap: one screen of rows).
+
+        The cursor stays on its conversation; ``far=False`` looks for it only in the
+        first screen of the new rows (a re-sort, a filter key: finding it deep in a
+        million rows is a count over half of them), and starts at the top when it is
+        not there.
+        """
         try:
-            self._read_view()
+            self._read_view(far)
         except StorageError as error:  # the screen keeps what it shows, and says why
             self._report(error)
 
-    def _read_view(self) -> None:
+    def _read_view(self, far: bool) -> None:
         self._applied_at = time.monotonic()
         conversations = self.conversation_list
         current = conversations.highlighted
         self.rows = self.view.apply(self.query_text, unread_only=self.unread_only, sort=self.sort)
         if not self.rows.exact:
-            self._count(self.rows, self.view.fresh_index())
+            self._count(self.rows)
         if (
             self.query_text
             and not self._group_busy(SYNC)
@@ -204,9 +221,10 @@ class InboxScreen(Screen[None]):
             self._index(self.session.db.version)
         conversations.empty_text = self._empty_text()
         conversations.set_rows(
-            self.rows, user_id=self.user_id, keep_id=current.id if current else None
+            self.rows, user_id=self.user_id, keep_id=current.id if current else None, far=far
         )
-        self._show_highlighted()
+        if current is not None and conversations.cursor_id == current.id:
+            self._show_highlighted()  # the same conversation: a newer copy shows at once
         self._update_status()
 
     def _show_highlighted(self) -> None:
@@ -223,21 +241,19 @@ class InboxScreen(Screen[None]):
             if fresh is not None and fresh != shown:
                 self.detail.show(fresh)  # a newer copy, e.g. after mark-read
 
-    def _count(self, rows: InboxRows, index: SearchIndex | None) -> None:
+    def _count(self, rows: InboxRows) -> None:
         """Count ``rows`` in a worker; a count still running for an older query stops."""
         if self._counting is not None:
             with contextlib.suppress(sqlite3.ProgrammingError):  # closed: it had finished
                 self._counting.interrupt()  # thread-safe: its scan ends at the next step
         self._counting = self.session.db.reader()
-        self._count_in_thread(rows, index, self._counting)
+        self._count_in_thread(rows, self._counting)
 
     @work(group=COUNT, exclusive=True, thread=True, exit_on_error=False)
-    def _count_in_thread(
-        self, rows: InboxRows, index: SearchIndex | None, connection: sqlite3.Connection
-    ) -> None:
+    def _count_in_thread(self, rows: InboxRows, connection: sqlite3.Connection) -> None:
         """The exact match count of a filter on a large inbox, off the event loop."""
         try:
-            count = self.view.count(rows, connection, index)
+            count = self.view.count(rows, connection)
         except (StorageError, sqlite3.OperationalError):
             if get_current_worker().is_cancelled:
                 return  # interrupted by a newer query: nothing to say
@@ -342,7 +358,14 @@ class InboxScreen(Screen[None]):
 
     @on(ConversationList.Highlighted)
     def _highlighted(self, event: ConversationList.Highlighted) -> None:
-        if event.row is None:
+        if not event.moved or self.focused is self.filter_input:
+            # New rows (a filter key, a sort) put another conversation under the cursor:
+            # the list answers at once, the detail (a layout of the whole screen) follows
+            # when the keys pause.
+            if self._detail_timer is not None:
+                self._detail_timer.stop()
+            self._detail_timer = self.set_timer(DETAIL_WHILE_TYPING, self._show_highlighted)
+        elif event.row is None:
             self.detail.show(None)
         elif self.detail.conversation is None or event.row.id != self.detail.conversation.id:
             self._show_row(event.row)
@@ -404,7 +427,9 @@ class InboxScreen(Screen[None]):
     def _filter_to(self, value: str) -> None:
         if value != self.query_text:
             self.query_text = value
-            self._apply()
+            # The cursor keeps its conversation when it is among the first matches; else
+            # the matches start at the top (counting its place could scan a million rows).
+            self._apply(far=False)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -431,7 +456,7 @@ class InboxScreen(Screen[None]):
         self.conversation_list.shown_time = self.sort
         # No notification: the status line names the sort, and a toast costs the
         # keystroke two or three more frames.
-        self._apply()
+        self._apply(far=False)
 
     def action_switch_pane(self) -> None:
         if self.focused is self.detail:

@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -126,6 +127,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         "conversation-list--dim",
     }
 
+    # Rows come and go on every filter key: their count moves the scrollbar's thumb, and
+    # is no reason to lay the whole screen out again (Widget's virtual_size would).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
     DEFAULT_CSS = """
     ConversationList {
         overflow-x: hidden;
@@ -150,12 +155,19 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     """
 
     class Highlighted(Message):
-        """The cursor's conversation changed (another one, a new version, or none)."""
+        """The cursor's conversation changed (another one, a new version, or none).
 
-        def __init__(self, conversation_list: ConversationList, row: ListRow | None) -> None:
+        ``moved``: a key or a click moved the cursor; False when new rows came under it
+        (a filter, a sort, a sync).
+        """
+
+        def __init__(
+            self, conversation_list: ConversationList, row: ListRow | None, moved: bool = True
+        ) -> None:
             super().__init__()
             self.conversation_list = conversation_list
             self.row = row
+            self.moved = moved
 
         @property
         def control(self) -> ConversationList:
@@ -247,6 +259,12 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._move_cursor(index)
 
     @property
+    def cursor_id(self) -> str | None:
+        """The id of the highlighted conversation, or None."""
+        row = self.highlighted
+        return row.id if row is not None else None
+
+    @property
     def highlighted(self) -> ListRow | None:
         """The row under the cursor, or None when there are no rows."""
         return self._row(self._cursor)
@@ -292,11 +310,15 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         *,
         user_id: str,
         keep_id: str | None = None,
+        far: bool = True,
     ) -> None:
         """Show ``rows``, keeping the cursor on ``keep_id`` (default: the highlighted one).
 
         When that conversation is gone the cursor stays at its index, clamped. The
-        row under the cursor keeps its place on screen where it can.
+        row under the cursor keeps its place on screen where it can. ``far=False``: it
+        is looked for in the rows ``rows`` has read already, not counted for in the
+        database (see :meth:`InboxRows.index_of_id`), and when it is not there the
+        cursor goes to the first row.
         """
         previous = self.highlighted
         if keep_id is None and previous is not None:
@@ -307,15 +329,18 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._strips.clear()
         new_cursor = old_cursor
         if keep_id is not None:
-            found = self._find(keep_id)
-            new_cursor = old_cursor if found is None else found
+            found = self._find(keep_id, far=far)
+            if found is not None:
+                new_cursor = found
+            elif not far:
+                new_cursor = 0  # not among the rows read: the new rows start at the top
         self._cursor = max(0, min(new_cursor, len(rows) - 1))
         self._update_virtual_size()
         if self.is_mounted and self.scrollable_content_region.height:
             # Keep the highlighted row on the same screen line when it moved.
             self.scroll_to(y=self._cursor - (old_cursor - old_scroll), animate=False, force=True)
             self._scroll_to_cursor()
-        self._after_move()
+        self._after_move(moved=False)
         self.refresh()
 
     def refresh_row(self, conversation_id: str) -> None:
@@ -330,7 +355,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         if index == self._cursor:
             self._post_highlight()
 
-    def _find(self, conversation_id: str) -> int | None:
+    def _find(self, conversation_id: str, *, far: bool = True) -> int | None:
         """Index of ``conversation_id`` in rows: the cursor's row first, then a scan.
 
         A view's result answers from its shared id index without visiting any
@@ -341,7 +366,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         if current is not None and current.id == conversation_id:
             return self._cursor
         if isinstance(rows, InboxRows):
-            return rows.index_of_id(conversation_id, near=self._cursor)
+            return rows.index_of_id(conversation_id, near=self._cursor, far=far)
         try:
             return indexOf(map(attrgetter("id"), rows), conversation_id)
         except ValueError:
@@ -373,15 +398,15 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             immediate=True,
         )
 
-    def _after_move(self) -> None:
-        self._post_highlight()
+    def _after_move(self, *, moved: bool = True) -> None:
+        self._post_highlight(moved=moved)
         self._check_near_end()
 
-    def _post_highlight(self) -> None:
+    def _post_highlight(self, *, moved: bool = True) -> None:
         row = self.highlighted
         if row != self._posted_highlight:
             self._posted_highlight = row
-            self.post_message(self.Highlighted(self, row))
+            self.post_message(self.Highlighted(self, row, moved))
 
     def _page_height(self) -> int:
         return max(1, self.scrollable_content_region.height)
@@ -439,7 +464,14 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _update_virtual_size(self) -> None:
         width = self.scrollable_content_region.width if self.is_mounted else 0
-        self.virtual_size = Size(width, len(self._rows))
+        size = Size(width, len(self._rows))
+        if size == self.virtual_size:
+            return
+        self.virtual_size = size
+        if self.is_mounted:
+            # The scrollbar follows (a new or gone scrollbar lays the screen out again,
+            # through show_vertical_scrollbar; a longer or shorter one does not).
+            self._scroll_update(size)
 
     def on_mount(self) -> None:
         self._update_virtual_size()

@@ -241,3 +241,31 @@ async def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
             out=io.StringIO(),
             progress=None,
         )
+
+
+def test_lists_passed_on_as_stored_json_are_what_parsing_them_would_write(
+    tmp_path: Path,
+) -> None:
+    from lemlist_tui.sync.export import record_row
+
+    lists = [(), ("email",), ("email", "linkedin"), ("mail\x1b[31m",), ("a\x7fb",), ('q"uote',)]
+    made = [
+        Conversation(
+            id=f"ibx_{n}",
+            contact=Contact(f"ctc_{n}", "Zoë", "z@example.test"),
+            last_activity_at=datetime(2025, 1, 1, n % 24, tzinfo=UTC),
+            channels=channels,
+            labels=tuple(reversed(channels)),
+        )
+        for n, channels in enumerate(lists)
+    ]
+    db = InboxDatabase(tmp_path / "lists")
+    from lemlist_tui.db import SyncState
+
+    db.store_page("usr_me", made, SyncState())
+    records = list(db.export_records("usr_me"))
+    assert len(records) == len(lists)
+    for record in records:
+        fast = orjson.dumps(record_row(record, json_lists=True))
+        assert fast == orjson.dumps(record_row(record))
+        assert b"\\u001b" not in fast and b"\x7f" not in fast

@@ -424,3 +424,21 @@ async def test_on_a_large_inbox_the_filter_counts_and_indexes_in_the_background(
         assert screen.view.fresh_index() is not None  # built for the rare terms to come
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert errors == []
+
+
+async def test_the_status_line_says_when_new_conversations_arrived(tmp_path: Path) -> None:
+    async with running(tmp_path, config=DemoConfig(size=150, now=FIXED, users=1)) as (
+        app,
+        pilot,
+        session,
+    ):
+        screen = inbox(app)
+        assert " new " not in str(screen.query_one("#status").render())
+        demo_of(session).add_conversations(3)
+        screen._refresh_on_timer()  # what the refresh_every timer does
+        await settle(pilot)
+        assert "3 new just now" in str(screen.query_one("#status").render())
+        assert screen.view.counts()[0] == 153
+        screen._refresh_on_timer()  # nothing new since: the note goes
+        await settle(pilot)
+        assert " new " not in str(screen.query_one("#status").render())

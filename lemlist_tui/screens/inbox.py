@@ -145,6 +145,7 @@ class InboxScreen(Screen[None]):
         self._next_crawl_at = 0.0
         self._counting: sqlite3.Connection | None = None
         self._detail_timer: Timer | None = None
+        self._arrived: tuple[int, float] | None = None
 
     @property
     def user_name(self) -> str:
@@ -343,6 +344,11 @@ class InboxScreen(Screen[None]):
                 unread_only=self.unread_only,
                 sort=self.sort.value,
                 busy=self._busy,
+                arrived=(
+                    f"{self._arrived[0]:,} new {_ago(self._arrived[1])}"
+                    if self._arrived is not None
+                    else None
+                ),
                 error=self._error,
             )
         )
@@ -571,6 +577,11 @@ class InboxScreen(Screen[None]):
 
     async def _refresh(self, *, quiet: bool = False) -> str | None:
         result: RefreshResult = await self.sync.refresh()
+        if result.new:
+            # Said in the status line until the next refresh that brings none.
+            self._arrived = (result.new, time.time())
+        elif quiet:
+            self._arrived = None
         if not result.new and not result.updated:
             return None if quiet else "Up to date."
         if quiet and not result.new:

@@ -45,6 +45,8 @@ class InboxStatus:
     """What is loading right now, e.g. ``loading page 3``."""
     error: str | None = None
     """The last network failure, until a sync succeeds again."""
+    arrived: str | None = None
+    """New conversations the last refreshes brought, e.g. ``3 new 2m ago``."""
 
     @property
     def filtered(self) -> bool:
@@ -126,6 +128,8 @@ def _parts(status: InboxStatus) -> list[_Part]:
     parts.append(_Part(count, "status--count", 1))
     if status.error:
         parts.append(_Part(f"⚠ {status.error}", "status--error", 2))
+    if status.arrived:
+        parts.append(_Part(status.arrived, "status--busy", 3))
     if status.pages is not None:
         done, pages = status.pages
         parts.append(

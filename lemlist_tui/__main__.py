@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_account_options(parser)
     parser.add_argument("--user", metavar="USR", help="open this user's inbox (usr_…)")
     parser.add_argument(
-        "--clear-cache", action="store_true", help="empty this account's cache and exit"
+        "--clear-cache", action="store_true", help="empty this account's local inbox and exit"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     export = commands.add_parser(

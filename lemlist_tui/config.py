@@ -65,7 +65,7 @@ class ConfigFile:
     base_url: str | None = None
     """Another API server, e.g. a proxy; defaults to lemlist's."""
     fresh_for: float | None = None
-    """Seconds a cached inbox counts as fresh before a background refresh."""
+    """Seconds the local inbox counts as fresh at start before a refresh."""
     theme: str | None = None
     """A Textual theme name, e.g. ``textual-light``."""
     refresh_every: float | None = None

@@ -136,6 +136,6 @@ def test_filter_marks_read_the_status_line() -> None:
     exact = status.replace("≥ 64", "1,203")
     assert _first_screen("an")(["row", status]) and not _exact_count("an")(["row", status])
     assert _exact_count("an")(["row", exact]) and not _first_screen("a")(["row", exact])
-    plain = " Camille Martin · 611 unread of 1,994 · offline (cache only)"
+    plain = " Camille Martin · 611 unread of 1,994 · offline (local inbox only)"
     assert _first_screen("")([plain]) and _exact_count("")([plain])
     assert not _first_screen("")([status])

@@ -4,7 +4,7 @@ Nothing under this package imports ``textual``: the app, ``export`` and the
 benchmarks share it (``tests/test_layering.py`` holds that line).
 
 The client (and with it httpx, ~25 ms of imports) loads on first use, so code
-that only needs the models, such as the cache reader on the way to the first
+that only needs the models, such as the database reads on the way to the first
 frame, does not pay for it.
 """
 

@@ -139,7 +139,7 @@ def _parts(status: InboxStatus) -> list[_Part]:
         parts.append(_Part(status.busy, "status--busy", 4))
     label: str = status.connection
     if status.connection == "offline":
-        label = "offline (cache only)"
+        label = "offline (local inbox only)"
     elif status.updated:
         label = f"{label}, updated {status.updated}"
     parts.append(_Part(label, f"status--{status.connection}", 5))

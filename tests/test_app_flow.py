@@ -442,3 +442,30 @@ async def test_the_status_line_says_when_new_conversations_arrived(tmp_path: Pat
         screen._refresh_on_timer()  # nothing new since: the note goes
         await settle(pilot)
         assert " new " not in str(screen.query_one("#status").render())
+
+
+async def test_the_first_crawl_shows_its_progress_while_it_runs(tmp_path: Path) -> None:
+    from textual.widgets import ProgressBar
+
+    settings = app_settings(tmp_path, user_id=None)
+    config = DemoConfig(size=1200, now=FIXED, users=1)
+    session = open_session(settings, demo_config=config)
+    seen: list[tuple[bool, str]] = []
+
+    def look() -> None:  # on the app's own loop, right after the 6th page was served
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        shown = screen.query_one(ProgressBar).has_class("-shown")
+        seen.append((shown, str(screen.query_one("#status").render())))
+
+    demo_of(session).on_request(look, after=6, path="/api/inbox", exact=True)
+    app = make_app(settings, session=session, clock=lambda: FIXED)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            ((shown, status),) = seen
+            assert shown and "syncing " in status and "/12" in status  # page 1, then the rest
+            assert not inbox(app).query_one(ProgressBar).has_class("-shown")  # done
+            assert inbox(app).view.counts()[0] == 1200
+    finally:
+        await session.aclose()

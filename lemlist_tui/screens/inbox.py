@@ -506,9 +506,12 @@ class InboxScreen(Screen[None]):
         self._start_crawl()
 
     def _start_crawl(self) -> None:
+        self._show_progress()
+        self._start(SYNC, self._crawl(), busy="syncing…")
+
+    def _show_progress(self) -> None:
         self.query_one(ProgressBar).update(total=None, progress=0)
         self.query_one(ProgressBar).add_class("-shown")
-        self._start(SYNC, self._crawl(), busy="syncing…")
 
     def _refresh_on_timer(self) -> None:
         if self._group_busy(SYNC):
@@ -572,7 +575,9 @@ class InboxScreen(Screen[None]):
         elif not held and self.session.settings.sync == "on-demand":
             await self.sync.load_more()
         if self._crawl_wanted():
-            self.call_later(self._start_crawl)
+            # In the same worker: the rest of the inbox, with its progress shown.
+            self._show_progress()
+            return await self._crawl()
         return None
 
     async def _refresh(self, *, quiet: bool = False) -> str | None:

@@ -19,7 +19,7 @@ from lemlist_tui.api.ratelimit import SlidingWindowLimiter
 from lemlist_tui.db import InboxDatabase
 from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist
 from lemlist_tui.sync.engine import InboxSync
-from lemlist_tui.sync.export import COLUMNS, conversation_row, export_inbox, incomplete_note
+from lemlist_tui.sync.export import COLUMNS, export_inbox, incomplete_note
 
 SIZE = 420
 
@@ -214,8 +214,13 @@ async def test_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
     assert "\x1b" not in out.getvalue()
 
 
-def test_row_of_a_conversation_with_nothing_but_an_id() -> None:
-    row = conversation_row(Conversation("ibx_1", Contact(None)), "usr_me")
+def test_row_of_a_conversation_with_nothing_but_an_id(db: InboxDatabase) -> None:
+    from lemlist_tui.db import SyncState
+    from lemlist_tui.sync.export import record_row
+
+    db.store_page("usr_me", [Conversation("ibx_1", Contact(None))], SyncState())
+    (record,) = db.export_records("usr_me")
+    row = record_row(record)
     assert row == {
         "id": "ibx_1",
         "contactId": None,

@@ -32,7 +32,6 @@ from typing import Literal, TextIO
 
 import orjson
 
-from lemlist_tui.api.models import Conversation
 from lemlist_tui.db.store import ExportRecord, from_micros, json_strings
 from lemlist_tui.sync.engine import InboxSync
 from lemlist_tui.text import clean_line
@@ -41,7 +40,6 @@ __all__ = [
     "COLUMNS",
     "ProgressBar",
     "bring_up_to_date",
-    "conversation_row",
     "export_inbox",
     "incomplete_note",
     "record_row",
@@ -93,25 +91,6 @@ def _tokens(json_list: str) -> list[str | None]:
     return [] if json_list == "[]" else [_token(x) for x in json_strings(json_list)]
 
 
-def conversation_row(conversation: Conversation, user_id: str) -> dict[str, object]:
-    """The exported object of one conversation (see the module doc for the fields)."""
-    c = conversation
-    return {
-        "id": _token(c.id),
-        "contactId": _token(c.contact_id),
-        "name": _text(c.contact.full_name),
-        "email": _text(c.contact.email),
-        "channels": [_token(x) for x in c.channels],
-        "lastActivityAt": _iso(c.last_activity_at),
-        "createdAt": _iso(c.created_at),
-        "lastRepliedAt": _iso(c.last_replied_at),
-        "unread": c.is_unread_for(user_id),
-        "replied": c.have_replies,
-        "opportunities": len(c.opportunities),
-        "labels": [_token(x) for x in c.labels],
-    }
-
-
 def _plain_json_list(text: str) -> bool:
     """A stored JSON list whose strings need no cleaning: printable ASCII and no escape
     (orjson wrote it, so a control character would stand as an escape)."""
@@ -119,9 +98,9 @@ def _plain_json_list(text: str) -> bool:
 
 
 def record_row(record: ExportRecord, *, json_lists: bool = False) -> dict[str, object]:
-    """The exported object of one stored conversation: the same fields as
-    :func:`conversation_row`, read straight from the database's columns (the times come
-    formatted by the database, see :meth:`InboxDatabase.export_records`).
+    """The exported object of one stored conversation (the fields of the module doc),
+    read straight from the database's columns (the times come formatted by the
+    database, see :meth:`InboxDatabase.export_records`).
 
     ``json_lists``: a list that needs no cleaning is passed on as the stored JSON text
     (an ``orjson.Fragment``), for JSON lines: parsing it only to write it again would

@@ -415,9 +415,7 @@ class InboxDatabase:
         """``notice``: a sentence when a damaged file was moved aside at open, else None."""
         self._writer: sqlite3.Connection | None = None
         self._write_lock = threading.Lock()
-        self._data_version = self._read_data_version()
-        self.writes = 0
-        """Commits made through this object (a cheap change counter for views)."""
+        self._seen_version = self.version
 
     # --- connections ---------------------------------------------------------------------
 
@@ -438,7 +436,8 @@ class InboxDatabase:
 
     @property
     def version(self) -> int:
-        """Changes whenever anyone (this process's writes included) commits."""
+        """Changes whenever anyone commits: this object writes on a connection of its
+        own, so the reads' connection sees those commits as it sees another process's."""
         return self._read_data_version()
 
     @contextlib.contextmanager
@@ -453,9 +452,9 @@ class InboxDatabase:
 
     def changed(self) -> bool:
         """Whether anyone (this process or another) committed since the last call."""
-        version = self._read_data_version() + self.writes
-        if version != self._data_version:
-            self._data_version = version
+        version = self.version
+        if version != self._seen_version:
+            self._seen_version = version
             return True
         return False
 
@@ -472,7 +471,6 @@ class InboxDatabase:
                     result = work(connection)
             except (OSError, sqlite3.Error) as error:
                 raise storage_error(error, doing) from None
-            self.writes += 1
             return result
 
     # --- sync state ------------------------------------------------------------------------

@@ -345,24 +345,21 @@ class InboxSync:
                         continue
                     page = task.result()
                     fetched += 1
+                    fingerprint = _fingerprint(page)
+                    plan.record(
+                        number, page, 0 if fingerprint in walked else len(page.conversations)
+                    )
+                    walked.add(fingerprint)
                     total = page.pagination.total_items
                     state = _steadied(state, total)
-                    plan_done = {*plan.done, number}
-                    frontier = start + 1
-                    while frontier in plan_done:
-                        frontier += 1
                     state = dataclasses.replace(
                         state,
                         total_items=total if total is not None else state.total_items,
                         pages_seen=state.pages_seen + 1,
-                        next_page=frontier,
+                        next_page=plan.frontier(),
                     )
                     written = await self._store(page, state, crawl)
                     new += written.new
-                    fingerprint = _fingerprint(page)
-                    fresh = 0 if fingerprint in walked else len(page.conversations)
-                    plan.record(number, page, fresh)
-                    walked.add(fingerprint)
                     total_pages = page.pagination.total_pages or total_pages
                 if failure is not None:
                     raise failure

@@ -941,10 +941,17 @@ class InboxDatabase:
             json_strings(head[1]),
         )
 
-    def save_thread(self, contact_id: str, viewer: str, page: ThreadPage, now: float) -> None:
+    def save_thread(self, contact_id: str, viewer: str, page: ThreadPage, now: float) -> ThreadPage:
         """Keep ``page`` for ``viewer``; the text of each message is made here, once
-        (call it from a worker thread: a heavy HTML message takes a while)."""
-        texts = [html_to_text(m.html) if m.text is None else m.text for m in page.messages]
+        (call it from a worker thread: a heavy HTML message takes a while). Returns the
+        page as kept, every message with its text."""
+        page = dataclasses.replace(
+            page,
+            messages=tuple(
+                m if m.text is not None else dataclasses.replace(m, text=html_to_text(m.html))
+                for m in page.messages
+            ),
+        )
 
         def work(connection: sqlite3.Connection) -> None:
             connection.execute(
@@ -962,14 +969,15 @@ class InboxDatabase:
                 [
                     (
                         contact_id, viewer, n, m.id, m.type, to_micros(m.created_at),
-                        m.subject, m.html, text, m.sender_user_id, m.sender_name,
+                        m.subject, m.html, m.text, m.sender_user_id, m.sender_name,
                         m.sender_email, m.lead_email,
                     )
-                    for n, (m, text) in enumerate(zip(page.messages, texts, strict=True))
+                    for n, m in enumerate(page.messages)
                 ],
             )  # fmt: skip
 
         self._execute_write("written", work)
+        return page
 
     # --- team and labels -------------------------------------------------------------------
 

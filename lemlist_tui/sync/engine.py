@@ -420,9 +420,9 @@ class InboxSync:
                 raise NetworkError(OFFLINE)
             return cached
         page = await self._client.thread(contact_id, self.user_id, mark_as_read=False)
-        page = await asyncio.to_thread(_with_texts, page)
-        await asyncio.to_thread(self.db.save_thread, contact_id, self.user_id, page, self._clock())
-        return page
+        return await asyncio.to_thread(
+            self.db.save_thread, contact_id, self.user_id, page, self._clock()
+        )
 
     async def mark_read(self, conversation: Conversation) -> Conversation:
         """``markAsRead`` in lemlist, then locally; returns the read copy."""
@@ -445,13 +445,3 @@ def _steadied(state: SyncState, total: int | None) -> SyncState:
     if total != state.crawl_total:
         return dataclasses.replace(state, crawl_steady=False)
     return state
-
-
-def _with_texts(page: ThreadPage) -> ThreadPage:
-    from lemlist_tui.text import html_to_text
-
-    messages = tuple(
-        m if m.text is not None else dataclasses.replace(m, text=html_to_text(m.html))
-        for m in page.messages
-    )
-    return dataclasses.replace(page, messages=messages)

@@ -202,7 +202,7 @@ async def test_bad_requests_are_plain_text_400s(
         ("GET", "/api/users/usr_AAAAAAAAAAAAAAAAA", 404, "User not found"),
         ("POST", "/api/inbox", 405, "Method not allowed"),
         ("DELETE", "/api/team", 405, "Method not allowed"),
-        ("POST", "/api/inbox/labels", 405, "Method not allowed"),
+        ("PUT", "/api/inbox/labels", 405, "Method not allowed"),
         ("GET", "/api/inbox/conversations/labels/ctc_AAAAAAAAAAAAAAAAA", 405, "Method not allowed"),
     ],
 )  # fmt: skip

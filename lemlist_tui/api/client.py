@@ -3,7 +3,8 @@
 Every request of a process that uses the same API key and base URL goes through one
 :class:`SlidingWindowLimiter`, so the app, ``export`` and the benchmarks all run at
 lemlist's ceiling (20 requests per 2 s) without tripping it. Failures become the
-typed errors of :mod:`lemlist_tui.api.errors`; transient ones are retried first.
+typed errors of :mod:`lemlist_tui.api.errors`; transient ones are retried first, unless
+the request is not idempotent (see :meth:`LemlistClient._request`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import asyncio
 import json
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -34,12 +36,15 @@ from lemlist_tui.api.errors import (
     scrub,
 )
 from lemlist_tui.api.models import (
+    ContactDetails,
     InboxPage,
     Label,
     Team,
     TeamUser,
     ThreadPage,
+    parse_contact_details,
     parse_inbox_page,
+    parse_label,
     parse_labels,
     parse_team,
     parse_thread_page,
@@ -93,6 +98,12 @@ def _lenient_json(body: bytes) -> object:
         return orjson.loads(_SURROGATE.sub("\ufffd", text))
     except (ValueError, RecursionError):
         return _NOT_JSON
+
+
+def _segment(value: str) -> str:
+    """An id or an email as one path segment: a ``/``, ``?`` or ``#`` in it must not
+    reach another route."""
+    return quote(value, safe="@")
 
 
 class LemlistClient:
@@ -189,15 +200,85 @@ class LemlistClient:
     async def labels(self) -> tuple[Label, ...]:
         return parse_labels(await self._get_json("/inbox/labels", {}, what="labels"))
 
+    # Triage. Each is idempotent in effect (attaching what is attached, marking a lead
+    # interested twice), so each is retried like a read after a 5xx or a network error.
+
+    async def label(self, label_id: str) -> Label:
+        payload = await self._get_json(f"/inbox/labels/{_segment(label_id)}", {}, what="such label")
+        return parse_label(payload)
+
+    async def create_label(self, name: str) -> Label:
+        """A new team label called ``name``. A name already taken is refused with a 409
+        (:class:`BadRequestError`, ``status == 409``).
+
+        Retried like the others: lemlist keeps names unique, so a repeat cannot make a
+        second label; at worst it answers 409 for the label the first attempt made.
+        """
+        payload = await self._request(
+            "POST", "/inbox/labels", body={"labelName": name}, what="way to create labels"
+        )
+        return parse_label(payload)
+
+    async def attach_labels(
+        self, contact_id: str, label_ids: Sequence[str], *, append: bool = True
+    ) -> None:
+        """Put labels on a conversation; ``append=False`` replaces all it had."""
+        await self._request(
+            "POST",
+            f"/inbox/conversations/labels/{_segment(contact_id)}",
+            body={"labelIds": _id_list(label_ids), "appendLabels": append},
+            what="such conversation or label",
+            decode=False,
+        )
+
+    async def detach_labels(self, contact_id: str, label_ids: Sequence[str]) -> None:
+        await self._request(
+            "DELETE",
+            f"/inbox/conversations/labels/{_segment(contact_id)}",
+            body={"labelIds": _id_list(label_ids)},
+            what="such conversation or label",
+            decode=False,
+        )
+
+    async def set_interest(self, lead_id_or_email: str, interested: bool) -> None:
+        """Mark a lead interested or not interested, in all its campaigns."""
+        route = "interested" if interested else "notinterested"
+        await self._request(
+            "POST", f"/leads/{route}/{_segment(lead_id_or_email)}", what="such lead", decode=False
+        )
+
+    async def contact(self, contact_id_or_email: str) -> ContactDetails:
+        """A contact with its campaigns (the lead's state in each) and its owner."""
+        payload = await self._get_json(
+            f"/contacts/{_segment(contact_id_or_email)}", {}, what="such contact"
+        )
+        return parse_contact_details(payload)
+
     # --- transport -------------------------------------------------------------------
 
     async def _get_json(self, path: str, params: Mapping[str, str], *, what: str) -> object:
         return await self._request("GET", path, params, what=what)
 
     async def _request(
-        self, method: str, path: str, params: Mapping[str, str], *, what: str
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        what: str,
+        body: object = None,
+        idempotent: bool = True,
+        decode: bool = True,
     ) -> object:
         """Send with the limiter and bounded retries; return the decoded JSON of a 2xx.
+
+        ``body``: sent as JSON unless None. ``what`` names the thing a 404 did not find
+        ("such label": "lemlist has no such label"). ``decode=False``: the answer's body is
+        not read as JSON and None is returned (routes whose answer says nothing needed).
+
+        ``idempotent=False`` (a POST that sends a message): after a 5xx, a timeout, a
+        dropped connection or a cut answer the effect is unknown, so it is not sent again;
+        only a 429, refused before any effect, is retried.
 
         Decoding happens inside the retry loop: a body cut short is worth another try.
         """
@@ -206,9 +287,9 @@ class LemlistClient:
         while True:
             attempt += 1
             try:
-                return await self._send_once(method, path, params, what=what)
+                return await self._send_once(method, path, params, body, what=what, decode=decode)
             except LemlistError as error:
-                delay = self._retry_delay(error, attempt)
+                delay = self._retry_delay(error, attempt, idempotent=idempotent)
                 if delay is None or waited + delay > self.retry.max_wait:
                     raise
                 waited += delay
@@ -217,8 +298,12 @@ class LemlistClient:
                     self.limiter.pause_for(delay)
                 await self._sleep(delay)
 
-    def _retry_delay(self, error: LemlistError, attempt: int) -> float | None:
+    def _retry_delay(
+        self, error: LemlistError, attempt: int, *, idempotent: bool = True
+    ) -> float | None:
         if not error.retryable or attempt >= self.retry.attempts:
+            return None
+        if not idempotent and not isinstance(error, RateLimitedError):
             return None
         if isinstance(error, RateLimitedError):
             after = error.retry_after
@@ -228,23 +313,32 @@ class LemlistClient:
         return self.retry.backoff(attempt)
 
     async def _send_once(
-        self, method: str, path: str, params: Mapping[str, str], *, what: str
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: object,
+        *,
+        what: str,
+        decode: bool,
     ) -> object:
         try:
             async with self.limiter.request():
                 self.requests_sent += 1
-                async with self._http.stream(method, path, params=params) as response:
+                async with self._http.stream(method, path, params=params, json=body) as response:
                     self.limiter.observe(response.headers, response.status_code)
-                    body = await self._read_capped(response)
+                    answer = await self._read_capped(response)
         except httpx.TimeoutException:
             raise RequestTimeoutError(self._timeout) from None
         except httpx.TransportError as error:
             raise NetworkError(self._describe(error)) from None
-        self._raise_for_status(response, body, what)
+        self._raise_for_status(response, answer, what)
+        if not decode:
+            return None
         try:
-            return orjson.loads(body)
+            return orjson.loads(answer)
         except orjson.JSONDecodeError:
-            payload = _lenient_json(body)
+            payload = _lenient_json(answer)
         if payload is _NOT_JSON:
             raise ProtocolError("lemlist's answer was cut short or is not JSON.", retryable=True)
         return payload
@@ -285,3 +379,9 @@ class LemlistClient:
         if "<" in text and "html" in text.lower():
             text = ""  # a proxy's HTML page says nothing a person can use
         raise BadRequestError(status, text)
+
+
+def _id_list(ids: Sequence[str]) -> list[str]:
+    if isinstance(ids, str):  # one id would go out as its characters
+        raise TypeError("label_ids must be a sequence of ids, not one id")
+    return list(ids)

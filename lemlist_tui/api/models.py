@@ -20,6 +20,8 @@ from lemlist_tui.api.errors import ProtocolError
 
 __all__ = [
     "Contact",
+    "ContactCampaign",
+    "ContactDetails",
     "Conversation",
     "ConversationMessage",
     "InboxPage",
@@ -31,8 +33,10 @@ __all__ = [
     "TeamUser",
     "ThreadMessage",
     "ThreadPage",
+    "parse_contact_details",
     "parse_datetime",
     "parse_inbox_page",
+    "parse_label",
     "parse_labels",
     "parse_team",
     "parse_thread_page",
@@ -366,6 +370,11 @@ class ThreadMessage:
     text: str | None = field(default=None, repr=False)
     """The message as plain text, made from ``html`` once when it was stored (None: not
     made yet; :func:`lemlist_tui.text.html_to_text` makes it)."""
+    lead_id: str | None = None
+    """The lead this message belongs to (``leadId``): interest is set on it."""
+    campaign_id: str | None = None
+    mailbox_id: str | None = None
+    """``sendUserMailboxId``: the mailbox a reply by email goes out from."""
 
     @property
     def inbound(self) -> bool:
@@ -400,6 +409,9 @@ def _parse_thread_message(obj: Mapping[str, Any]) -> ThreadMessage:
         sender_name=_str(obj, "sendUserName"),
         sender_email=_str(obj, "sendUserEmail"),
         lead_email=_str(obj, "leadEmail"),
+        lead_id=_id(obj, "leadId"),
+        campaign_id=_id(obj, "campaignId"),
+        mailbox_id=_id(obj, "sendUserMailboxId"),
     )
 
 
@@ -490,16 +502,80 @@ class Label:
     color: str | None
 
 
+def _parse_label(raw: object) -> Label | None:
+    obj = _mapping(raw)
+    label_id = _id(obj) if obj is not None else None
+    if obj is None or label_id is None:
+        return None
+    return Label(label_id, _str(obj, "name"), _str(obj, "color"))
+
+
 def parse_labels(payload: object) -> tuple[Label, ...]:
     items: Sequence[Any]
     if isinstance(payload, list):
         items = payload
     else:
         items, _ = _frame(payload, "the labels")
-    labels = []
-    for item in items:
-        obj = _mapping(item)
-        label_id = _id(obj) if obj is not None else None
-        if obj is not None and label_id is not None:
-            labels.append(Label(label_id, _str(obj, "name"), _str(obj, "color")))
-    return tuple(labels)
+    return tuple(label for label in map(_parse_label, items) if label is not None)
+
+
+def parse_label(payload: object) -> Label:
+    """One label (``GET /inbox/labels/{id}``, ``POST /inbox/labels``); it needs an ``_id``."""
+    label = _parse_label(payload)
+    if label is None:
+        raise ProtocolError("lemlist sent a label in a shape this app does not understand.")
+    return label
+
+
+# --- a contact and its campaigns ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContactCampaign:
+    """A campaign the contact is a lead of, and where the lead stands in it."""
+
+    campaign_id: str | None
+    campaign_state: str | None = None
+    """The campaign's own state (``running``, ``paused``, …)."""
+    lead_state: str | None = None
+    """The lead's state there (``interested``, ``notInterested``, ``emailsReplied``, …)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactDetails:
+    """``GET /contacts/{contactIdOrEmail}``: the CRM record behind a conversation's
+    :class:`Contact`, with its campaigns and owner. Every field may be missing."""
+
+    id: str | None
+    full_name: str | None = None
+    email: str | None = None
+    owner_id: str | None = None
+    """The team user who owns the contact."""
+    campaigns: tuple[ContactCampaign, ...] = ()
+    created_at: datetime | None = None
+
+
+def _parse_contact_campaign(raw: object) -> ContactCampaign | None:
+    obj = _mapping(raw)
+    if obj is None:
+        return None
+    return ContactCampaign(
+        campaign_id=_id(obj, "campaignId"),
+        campaign_state=_str(obj, "campaignState"),
+        lead_state=_str(obj, "leadState"),
+    )
+
+
+def parse_contact_details(payload: object) -> ContactDetails:
+    obj = _mapping(payload)
+    if obj is None:
+        raise ProtocolError("lemlist sent a contact in a shape this app does not understand.")
+    campaigns = map(_parse_contact_campaign, _list(obj, "campaigns"))
+    return ContactDetails(
+        id=_id(obj),
+        full_name=_str(obj, "fullName") or None,
+        email=_str(obj, "email") or None,
+        owner_id=_id(obj, "ownerId"),
+        campaigns=tuple(c for c in campaigns if c is not None),
+        created_at=parse_datetime(obj.get("createdAt")),
+    )

@@ -280,7 +280,6 @@ class DemoData:
             )
             for k, (name, color) in enumerate(LABELS)
         ]
-        self.label_ids = frozenset(label.id for label in self.labels)
         self.conversation_ids = IndexedIds("ibx", seed)
         self.contact_ids = IndexedIds("ctc", seed)
         self._unread_rates = tuple(_UNREAD_RATE[u % len(_UNREAD_RATE)] for u in range(users))
@@ -315,19 +314,7 @@ class DemoData:
         random = draws.random
         jitter = draws.below(_JITTER_MS)
         end = self.base_last_activity(index, jitter) if last_activity is None else last_activity
-
-        name = _pick_name(draws)
-        company, domain = draws.pick(COMPANIES)
-        full_name = name.full if random() >= 0.15 else None
-        email = f"{_email_local(draws, name)}@{domain}"
-        contact = Contact(
-            self.contact_ids.encode(index),
-            name.first,
-            full_name,
-            email,
-            company,
-            random_id("lea", draws),
-        )
+        contact = self._draw_contact(draws, index)
 
         profile = draws.pick_weighted(_PROFILES, _PROFILE_TOTALS)
         replied = random() < 0.6
@@ -354,7 +341,7 @@ class DemoData:
                 for _ in range(draws.pick(_OPPORTUNITY_COUNTS))
             )
         labels = (draws.pick(self.labels[:4]).id,) if random() < 0.08 else ()
-        subject = draws.pick(SUBJECTS).format(company=company, first=name.first)
+        subject = draws.pick(SUBJECTS).format(company=contact.company, first=contact.first_name)
         return Conversation(
             index=index,
             id=self.conversation_ids.encode(index),
@@ -366,6 +353,28 @@ class DemoData:
             read=read,
             opportunities=opportunities,
             labels=labels,
+        )
+
+    def contact(self, index: int) -> Contact:
+        """The contact of conversation ``index`` alone, without the rest of its draws: for
+        looking a lead up by its id or email."""
+        draws = Draws(f"{self.seed}:conversation:{index}")
+        draws.below(_JITTER_MS)  # the draw _build makes first
+        return self._draw_contact(draws, index)
+
+    def _draw_contact(self, draws: Draws, index: int) -> Contact:
+        """The contact's draws, the first of a conversation's after its time jitter."""
+        name = _pick_name(draws)
+        company, domain = draws.pick(COMPANIES)
+        full_name = name.full if draws.random() >= 0.15 else None
+        email = f"{_email_local(draws, name)}@{domain}"
+        return Contact(
+            self.contact_ids.encode(index),
+            name.first,
+            full_name,
+            email,
+            company,
+            random_id("lea", draws),
         )
 
     def extra_reply(self, conversation: Conversation, at: int) -> Step:
@@ -412,16 +421,56 @@ class DemoData:
         }
 
     def labels_json(self) -> list[JsonObject]:
-        return [
-            {
-                "_id": label.id,
-                "name": label.name,
-                "color": label.color,
-                "createdAt": iso_ms(label.created_at),
-                "createdBy": label.created_by,
-            }
-            for label in self.labels
-        ]
+        """The generated labels; the server adds those created since (``LabelBook``)."""
+        return [label_json(label) for label in self.labels]
+
+    def contact_json(self, conversation: Conversation, interest: str | None) -> JsonObject:
+        """``GET /contacts/{id}``: the contact, its one campaign, and the lead's state there
+        (``interest`` as ``/leads/interested`` or ``/leads/notinterested`` set it, else the
+        type of the thread's last activity, as lemlist's lead states read)."""
+        contact = conversation.contact
+        owner = self.members[conversation.sender].id
+        body: JsonObject = {"_id": contact.id, "teamId": self.team_id}
+        if contact.full_name is not None:
+            body["fullName"] = contact.full_name
+        body["email"] = contact.email
+        fields: JsonObject = {"companyName": contact.company}
+        if contact.full_name is not None:  # the inbox does not know a nameless one's name
+            fields["firstName"] = contact.first_name
+        last = conversation.steps[-1]
+        lead_state = _LEAD_STATES.get(interest or "")
+        if lead_state is None:
+            lead_state = _ACTIVITY_TYPES[(last.channel, last.inbound)]
+        body.update(
+            fields=fields,
+            campaigns=[
+                {
+                    "campaignId": conversation.campaign_id,
+                    "campaignState": "running",
+                    "leadState": lead_state,
+                }
+            ],
+            ownerId=owner,
+            createdAt=iso_ms(conversation.created_at),
+            createdBy=owner,
+        )
+        return body
+
+    def lead_json(self, conversation: Conversation) -> JsonObject:
+        """A lead as lemlist's campaign-level interest routes answer it."""
+        contact = conversation.contact
+        body: JsonObject = {}
+        if contact.full_name is not None:
+            body["firstName"] = contact.first_name
+        body.update(
+            companyName=contact.company,
+            email=contact.email,
+            _id=contact.lead_id,
+            isPaused=False,
+            campaignId=conversation.campaign_id,
+            contactId=contact.id,
+        )
+        return body
 
     def conversation_json(
         self, conversation: Conversation, read: Sequence[bool], labels: Sequence[str]
@@ -463,6 +512,19 @@ class DemoData:
         """The conversation's activities, oldest first, with their HTML bodies."""
         return _ThreadWriter(self, conversation).write()
 
+
+def label_json(label: Label) -> JsonObject:
+    return {
+        "_id": label.id,
+        "name": label.name,
+        "color": label.color,
+        "createdAt": iso_ms(label.created_at),
+        "createdBy": label.created_by,
+    }
+
+
+_LEAD_STATES = {"interested": "interested", "notinterested": "notInterested"}
+"""The demo's interest words (the routes') as lemlist's lead states spell them."""
 
 _ACTIVITY_TYPES = {
     ("email", False): "emailsSent",

@@ -27,9 +27,11 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from lemlist_tui.demo.data import DemoData, JsonObject, js_date, to_ms
+from lemlist_tui.demo.data import DemoData, JsonObject, js_date, label_json, to_ms
+from lemlist_tui.demo.directory import ContactDirectory
 from lemlist_tui.demo.faults import Fault
-from lemlist_tui.demo.state import InboxState, page_json, thread_json
+from lemlist_tui.demo.labels import LabelBook, LabelExists
+from lemlist_tui.demo.state import InboxState, conversation_at, page_json, thread_json
 
 DEMO_API_KEY = "demo-key"
 DEMO_BASE_URL = "http://lemlist.demo/api"
@@ -210,16 +212,32 @@ class _ClientError(Exception):
 
 
 _NO_INBOX = "Inbox not found"
+_NO_LABEL = "Label not found"
+_NO_LEAD = "Lead not found"
+_NO_CONTACT = "Contact not found"
+_INTERESTED = "interested"
+_NOT_INTERESTED = "notinterested"
 
 
 @contextmanager
-def _still_there() -> Iterator[None]:
+def _still_there(gone: str = _NO_INBOX) -> Iterator[None]:
     """Refuse a change to a conversation deleted since its handler found it: only a test on
-    another thread than the loop's (a uvicorn server) can delete in between."""
+    another thread than the loop's (a uvicorn server) can delete in between. ``gone`` is
+    the 404's text."""
     try:
         yield
     except KeyError:
-        raise _ClientError(_NO_INBOX, 404) from None
+        raise _ClientError(gone, 404) from None
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = orjson.loads(request.body or b"null")
+    except orjson.JSONDecodeError:
+        raise _ClientError("Invalid JSON body") from None
+    if not isinstance(body, dict):
+        raise _ClientError("Invalid JSON body")
+    return body
 
 
 def _int_param(query: dict[str, str], name: str, default: int, minimum: int | None) -> int:
@@ -283,7 +301,19 @@ _INLINE_CONVERSATIONS = 10
 
 
 class DemoLemlist:
-    """The demo lemlist API as an ASGI 3 app: ``await app(scope, receive, send)``."""
+    """The demo lemlist API as an ASGI 3 app: ``await app(scope, receive, send)``.
+
+    Routes, under ``/api``: ``GET /team``, ``GET /users/{userId}``, ``GET /inbox``,
+    ``GET /inbox/{contactId}`` (the thread), ``GET|POST /inbox/labels``,
+    ``GET /inbox/labels/{labelId}``, ``POST|DELETE /inbox/conversations/labels/{contactId}``,
+    ``POST /leads/interested/{leadIdOrEmail}``, ``POST /leads/notinterested/{leadIdOrEmail}``
+    and ``GET /contacts/{contactIdOrEmail}``.
+
+    Where lemlist's documents are silent, the demo chooses: label names are unique without
+    regard to case or surrounding blanks; a lead named by its email is every lead with that
+    email (the interest routes mark them all, "in all campaigns", and answer the first
+    lead); a contact named by its email is the first conversation's with that email.
+    """
 
     def __init__(self, config: DemoConfig | None = None) -> None:
         self.config = config if config is not None else DemoConfig()
@@ -294,6 +324,8 @@ class DemoLemlist:
             seed=self.config.seed, users=self.config.users, anchor_ms=self._anchor_ms
         )
         self._state = InboxState(self._data, self.config.size)
+        self._label_book = LabelBook(self._data)
+        self._directory = ContactDirectory(self._data)
         self._limiter = SlidingWindow()
         self.faults: list[Fault] = []
         self.log: list[RequestRecord] = []
@@ -306,12 +338,17 @@ class DemoLemlist:
             (re.compile(r"/api/team"), {"GET": self._team}),
             (re.compile(r"/api/users/([^/]+)"), {"GET": self._user}),
             (re.compile(r"/api/inbox"), {"GET": self._inbox}),
-            (re.compile(r"/api/inbox/labels"), {"GET": self._labels}),
+            (re.compile(r"/api/inbox/labels"), {"GET": self._labels, "POST": self._create_label}),
+            (re.compile(r"/api/inbox/labels/([^/]+)"), {"GET": self._label}),
             (
                 re.compile(r"/api/inbox/conversations/labels/([^/]+)"),
                 {"POST": self._attach_labels, "DELETE": self._detach_labels},
             ),
+            # After every /api/inbox/labels… route: fullmatch in this order decides.
             (re.compile(r"/api/inbox/([^/]+)"), {"GET": self._thread}),
+            (re.compile(r"/api/leads/interested/([^/]+)"), {"POST": self._interested}),
+            (re.compile(r"/api/leads/notinterested/([^/]+)"), {"POST": self._not_interested}),
+            (re.compile(r"/api/contacts/([^/]+)"), {"GET": self._get_contact}),
         ]
 
     # -- inspection and control, for tests and the demo itself --------------------------------
@@ -420,11 +457,51 @@ class DemoLemlist:
     def contact_id_of(self, conversation_id: str) -> str:
         return self._data.contact_ids.encode(self._conversation_index(conversation_id))
 
+    def lead_id_of(self, conversation_id: str) -> str:
+        """The ``leadId`` every activity of the conversation's thread carries."""
+        return self._data.contact(self._conversation_index(conversation_id)).lead_id
+
+    def labels_of(self, conversation_or_contact_id: str) -> set[str]:
+        """The label ids on a conversation, named by its ``ibx_`` or its contact's ``ctc_``
+        id; KeyError if it is not in the inbox."""
+        index = self._state.find_conversation(conversation_or_contact_id)
+        if index is None:
+            index = self._state.find_contact(conversation_or_contact_id)
+        if index is None:
+            raise KeyError(conversation_or_contact_id)
+        return set(self._state.labels(index))
+
+    def label_id(self, name: str) -> str | None:
+        """The id of the label called ``name`` (compared as creation compares names)."""
+        label = self._label_book.named(name)
+        return None if label is None else label.id
+
+    def interest_of(self, lead_id_or_email: str) -> str | None:
+        """``"interested"`` or ``"notinterested"`` as the interest routes last set it for
+        the lead (the first lead, given an email shared by several); None if never.
+        KeyError if no such lead is in the inbox."""
+        indices = self._leads(lead_id_or_email)
+        if not indices:
+            raise KeyError(lead_id_or_email)
+        return self._state.interest(indices[0])
+
     def _conversation_index(self, conversation_id: str) -> int:
         index = self._state.find_conversation(conversation_id)
         if index is None:
             raise KeyError(conversation_id)
         return index
+
+    def _leads(self, lead_id_or_email: str) -> list[int]:
+        """The conversations of a lead id (one) or of an email (any number), in index order."""
+        made = self._state.made
+        if "@" in lead_id_or_email:
+            found = self._directory.email(lead_id_or_email, made)
+        elif lead_id_or_email.startswith("lea_"):  # anything else would only cost a scan
+            index = self._directory.lead(lead_id_or_email, made)
+            found = [] if index is None else [index]
+        else:
+            found = []
+        return [index for index in found if self._state.exists(index)]
 
     def _now_ms(self) -> int:
         # The anchor moves with the clock, so new activity is "now" in the demo's own time.
@@ -600,23 +677,36 @@ class DemoLemlist:
         return _json_answer(build, costly=False)  # a whole thread: ~30 µs, p90 60 µs
 
     def _labels(self, _: Request, __: tuple[str, ...]) -> Response:
-        return _json(self._data.labels_json())
+        return _json([label_json(label) for label in self._label_book.all()])
+
+    def _create_label(self, request: Request, _: tuple[str, ...]) -> Response:
+        name = _json_object(request).get("labelName")
+        if name is None:
+            raise _ClientError("labelName is required")
+        if not isinstance(name, str) or not name.strip():
+            raise _ClientError("labelName must be a non-empty string")
+        try:
+            label = self._label_book.create(name, self._now_ms())
+        except LabelExists:
+            raise _ClientError("Label with this name already exists", 409) from None
+        return _json(label_json(label))
+
+    def _label(self, _: Request, args: tuple[str, ...]) -> Response:
+        label = self._label_book.get(args[0])
+        if label is None:
+            raise _ClientError(_NO_LABEL, 404)
+        return _json(label_json(label))
 
     def _label_body(self, request: Request, *, append_flag: bool) -> tuple[list[str], bool]:
-        try:
-            body = orjson.loads(request.body or b"null")
-        except orjson.JSONDecodeError:
-            raise _ClientError("Invalid JSON body") from None
-        if not isinstance(body, dict):
-            raise _ClientError("Invalid JSON body")
+        body = _json_object(request)
         label_ids = body.get("labelIds")
         if not isinstance(label_ids, list) or not all(isinstance(x, str) for x in label_ids):
             raise _ClientError("labelIds must be an array of label ids")
         append = body.get("appendLabels")
         if append_flag and not isinstance(append, bool):
             raise _ClientError("appendLabels must be a boolean")
-        if any(label not in self._data.label_ids for label in label_ids):
-            raise _ClientError("Label not found", 404)
+        if any(self._label_book.get(label) is None for label in label_ids):
+            raise _ClientError(_NO_LABEL, 404)
         return label_ids, bool(append)
 
     def _attach_labels(self, request: Request, args: tuple[str, ...]) -> Response:
@@ -632,6 +722,34 @@ class DemoLemlist:
         with _still_there():
             self._state.detach_labels(index, set(label_ids))
         return _json({"ok": True})
+
+    def _interested(self, _: Request, args: tuple[str, ...]) -> Response:
+        return self._mark_interest(args[0], _INTERESTED)
+
+    def _not_interested(self, _: Request, args: tuple[str, ...]) -> Response:
+        return self._mark_interest(args[0], _NOT_INTERESTED)
+
+    def _mark_interest(self, lead_id_or_email: str, interest: str) -> Response:
+        indices = self._leads(lead_id_or_email)
+        if not indices:
+            raise _ClientError(_NO_LEAD, 404)
+        with _still_there(_NO_LEAD):
+            self._state.set_interest(indices, interest)
+        # lemlist documents no answer for these; its per-campaign routes answer the lead.
+        return _json(self._data.lead_json(self._state.conversation(indices[0])))
+
+    def _get_contact(self, _: Request, args: tuple[str, ...]) -> Response:
+        key = args[0]
+        if "@" in key:
+            found = self._leads(key)
+            index = found[0] if found else None
+        else:
+            index = self._state.find_contact(key)
+        if index is None:
+            raise _ClientError(_NO_CONTACT, 404)
+        overlay = self._state.overlay(index)
+        conversation = conversation_at(self._data, index, overlay)
+        return _json(self._data.contact_json(conversation, overlay.interest))
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

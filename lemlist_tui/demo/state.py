@@ -2,10 +2,10 @@
 
 Order: conversations lifted by ``touch``/``add`` (newest first), then the generated ones by
 index, skipping the lifted; deleted ones are nowhere. What happened to a conversation (a new
-reply, read flags, labels) is its :class:`Overlay`, replaced on every change and never
-mutated: a page snapshot (:meth:`InboxState.page`) is a list of (index, overlay) taken under
-the lock, and :func:`page_json` / :func:`thread_json` turn one into JSON anywhere, a worker
-thread included, while the event loop goes on changing the inbox.
+reply, read flags, labels, its lead's interest) is its :class:`Overlay`, replaced on every
+change and never mutated: a page snapshot (:meth:`InboxState.page`) is a list of (index,
+overlay) taken under the lock, and :func:`page_json` / :func:`thread_json` turn one into JSON
+anywhere, a worker thread included, while the event loop goes on changing the inbox.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class Overlay:
     """Per team member, the read flag set since start-up (None: as generated); () = none."""
     labels: tuple[str, ...] | None = None
     """Labels set since start-up; None: as generated."""
+    interest: str | None = None
+    """``"interested"`` or ``"notinterested"`` once the lead was marked so; None: never."""
 
     def read_flags(self, generated: Sequence[bool]) -> Sequence[bool]:
         if not self.read:
@@ -112,6 +114,13 @@ class InboxState:
         with self._lock:
             return self._size + self._added - len(self._deleted)
 
+    @property
+    def made(self) -> int:
+        """Conversations ever made (generated and added, deleted ones included): every index
+        is below it."""
+        with self._lock:
+            return self._size + self._added
+
     def find_conversation(self, conversation_id: str) -> int | None:
         """The index of a conversation in the inbox; None if unknown or deleted."""
         index = self._data.conversation_ids.decode(conversation_id)
@@ -151,6 +160,9 @@ class InboxState:
         if overlay.labels is None:
             return self._data.conversation(index, overlay.anchor).labels
         return overlay.labels
+
+    def interest(self, index: int) -> str | None:
+        return self.overlay(index).interest
 
     def order(self, start: int, count: int) -> list[int]:
         """Indices at positions ``start .. start+count`` of the inbox, newest first."""
@@ -232,6 +244,15 @@ class InboxState:
         with self._lock:
             self._require(index)
             self._set_labels(index, [x for x in self.labels(index) if x not in label_ids])
+
+    def set_interest(self, indices: Collection[int], interest: str) -> None:
+        """Mark the leads of these conversations, all or none (KeyError if one is gone)."""
+        with self._lock:
+            for index in indices:
+                self._require(index)
+            for index in indices:
+                overlay = self._overlays.get(index, UNCHANGED)
+                self._overlays[index] = replace(overlay, interest=interest)
 
     def delete(self, indices: Iterable[int]) -> None:
         """Take conversations out of the inbox for good: every later page, count and lookup

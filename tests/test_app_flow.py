@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app_waits import all_done, wait_finite
 from textual.pilot import Pilot
 
 from lemlist_tui.app import LemlistApp, make_app
@@ -42,9 +43,9 @@ async def settle(pilot: Pilot[None]) -> None:
     app = pilot.app
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        await app.workers.wait_for_complete()
+        await wait_finite(app)
         await pilot.pause()
-        if all(worker.is_finished for worker in app.workers) and _detail_caught_up(app):
+        if all_done(app) and _detail_caught_up(app):
             return
         await pilot.pause(0.01)  # a timer's turn (the detail's), polled against a deadline
     raise AssertionError("the app's workers never settled")

@@ -205,6 +205,7 @@ def expected_rows(
             created_at=shown.created_at,
             have_replies=shown.have_replies,
             opportunities=len(shown.opportunities),
+            labels=tuple(dict.fromkeys(shown.labels)),
         )
         for c in chosen
         for shown in [held.get(c.id, c)]

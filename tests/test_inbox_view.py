@@ -231,3 +231,22 @@ def test_a_large_inbox_is_shown_and_filtered_without_an_object_per_conversation(
     # A few windows of 64 rows and their SQL: far below one object per conversation
     # (a conversation object alone is some 400 bytes: 60k of them would be 24 MB).
     assert peak < 2_000_000
+
+
+@pytest.mark.parametrize("sort", list(SortKey), ids=lambda s: s.name)
+@pytest.mark.parametrize("query", ["", "an", "acme"])
+def test_next_and_previous_unread_match_a_scan_of_the_view(
+    db: InboxDatabase, sort: SortKey, query: str
+) -> None:
+    ids = reference(db, sort, query=query)
+    unread = set(reference(db, sort, unread_only=True, query=query))
+    assert 0 < len(unread) < len(ids)
+    rows = InboxView(db, ME).apply(query, sort=sort)
+    for index in random.Random(query + sort.name).sample(range(len(ids)), 60):
+        after = next((i for i in range(index + 1, len(ids)) if ids[i] in unread), None)
+        before = next((i for i in range(index - 1, -1, -1) if ids[i] in unread), None)
+        assert rows.next_unread(index) == after
+        assert rows.next_unread(index, backwards=True) == before
+    first = min(i for i, c in enumerate(ids) if c in unread)
+    last = max(i for i, c in enumerate(ids) if c in unread)
+    assert (rows.first_unread(), rows.first_unread(last=True)) == (first, last)

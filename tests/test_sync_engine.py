@@ -806,24 +806,6 @@ async def test_a_thread_is_stored_with_texts_and_served_without_a_request(
         assert kept.messages == page.messages
 
 
-async def test_mark_read_updates_the_db_and_lemlist(
-    sync: InboxSync, folder: Path, db: InboxDatabase, demo: DemoLemlist, user: str
-) -> None:
-    await sync.crawl()
-    total, unread = db.counts(user)
-    target = stored(db, next(c for c in held(db, user)[:PAGE] if not demo.is_read(c, user)))
-    assert target.is_unread_for(user)
-    read = await sync.mark_read(target)
-    assert not read.is_unread_for(user)
-    assert demo.is_read(target.id, user)
-    assert db.counts(user) == (total, unread - 1)
-    assert not stored(db, target.id).is_unread_for(user)
-    assert target.id not in {r.id for r in db.rows(user, unread_only=True, limit=SIZE)}
-    with reopened(folder) as other:
-        assert other.counts(user) == (total, unread - 1)
-    assert (await sync.refresh()).updated == 0  # lemlist agrees: nothing to change
-
-
 async def test_offline_raises_network_error_and_serves_stored_threads(
     sync: InboxSync, folder: Path, db: InboxDatabase, demo: DemoLemlist, user: str
 ) -> None:
@@ -840,7 +822,7 @@ async def test_offline_raises_network_error_and_serves_stored_threads(
             offline.refresh,
             offline.crawl,
             offline.load_more,
-            lambda: offline.mark_read(second),
+            offline.labels,
             lambda: offline.thread(second),  # never fetched: nothing to serve
         ]
         for operation in operations:

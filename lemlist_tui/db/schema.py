@@ -141,5 +141,47 @@ _V1 = [
     )""",
 ]
 
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1)]
+_V2 = [
+    # Every change the app makes in lemlist, in the order it was made: applied locally at
+    # once, sent by a worker, undoable while pending. ``grp`` is one user action (a bulk
+    # mark-read is one group); ``previous`` is the local value it replaced, for undo;
+    # ``undoes`` names the group an inverse was sent for.
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        grp INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        contact_id TEXT NOT NULL,
+        conversation_id TEXT,
+        user_id TEXT,
+        target TEXT,
+        state TEXT NOT NULL DEFAULT 'pending',
+        previous TEXT,
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        sent_at REAL,
+        undone INTEGER NOT NULL DEFAULT 0,
+        undoes INTEGER
+    )""",
+    "CREATE INDEX outbox_by_state ON outbox (state, id)",
+    "CREATE INDEX outbox_by_group ON outbox (grp)",
+    # Labels the app attached (lemlist's conversation objects carry none).
+    """CREATE TABLE contact_labels (
+        contact_id TEXT NOT NULL,
+        label_id TEXT NOT NULL,
+        PRIMARY KEY (contact_id, label_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX contact_labels_by_label ON contact_labels (label_id)",
+    # What a reply and interest need from a thread's message.
+    "ALTER TABLE messages ADD COLUMN lead_id TEXT",
+    "ALTER TABLE messages ADD COLUMN campaign_id TEXT",
+    "ALTER TABLE messages ADD COLUMN mailbox_id TEXT",
+    # Interest the app set on a lead: 1 interested, 0 not interested.
+    """CREATE TABLE lead_interest (
+        lead_id TEXT PRIMARY KEY,
+        interested INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+]
+
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -36,6 +36,7 @@ from lemlist_tui.api.models import (
     ThreadPage,
 )
 from lemlist_tui.db.connection import StorageError, connect, storage_error, transaction
+from lemlist_tui.db.query import Facets
 from lemlist_tui.db.records import RecordError, team_from_record, team_to_record
 from lemlist_tui.db.schema import MISSING
 from lemlist_tui.db.search import search_text
@@ -124,6 +125,8 @@ class ListRow:
     created_at: datetime | None
     have_replies: bool
     opportunities: int
+    labels: tuple[str, ...] = ()
+    """Label ids (names: :meth:`InboxDatabase.labels`)."""
 
     @property
     def display_name(self) -> str:
@@ -149,6 +152,13 @@ class ExportRecord(NamedTuple):
     """``2024-12-03T10:12:20.620Z`` (ms, truncated), or None: missing or before 1970."""
     created_iso: str | None
     last_replied_iso: str | None
+
+
+_OUTBOX_READS = (
+    "o.user_id, c.local_id FROM outbox o JOIN conversations c ON c.id = o.conversation_id "
+    "WHERE o.kind = 'read' AND o.undone = 0"
+)
+"""The (user, conversation) pairs the outbox marked read (see :mod:`lemlist_tui.db.outbox`)."""
 
 
 def _stream_sql(columns: str, unread_only: bool) -> str:
@@ -219,7 +229,8 @@ _UPDATE_COLUMNS = ", ".join(f"{name} = ?" for name in _COLUMN_NAMES)
 _ROW_COLUMNS = (
     "i.conversation, i.{sort}, c.id, c.name, c.email, c.channels, i.unread, "
     "c.last_activity_at, c.last_replied_at, c.created_at, c.have_replies, "
-    "json_array_length(c.opportunities)"
+    "json_array_length(c.opportunities), c.labels, "
+    "(SELECT json_group_array(label_id) FROM contact_labels WHERE contact_id = c.contact_id)"
 )
 
 
@@ -279,7 +290,15 @@ def _list_row(row: Sequence[Any]) -> ListRow:
         created_at=from_micros(row[9]),
         have_replies=bool(row[10]),
         opportunities=row[11] or 0,
+        labels=_labels(row[12], row[13]),
     )
+
+
+def _labels(listed: str | None, applied: str | None) -> tuple[str, ...]:
+    """Label ids: those lemlist lists on the conversation, then those the app applied."""
+    if (not listed or listed == "[]") and (not applied or applied == "[]"):
+        return ()
+    return tuple(dict.fromkeys((*json_strings(listed or "[]"), *json_strings(applied or "[]"))))
 
 
 def _conversation(row: Sequence[Any], participants: Iterable[Sequence[Any]]) -> Conversation:
@@ -329,7 +348,10 @@ def _unread_for(conversation: Conversation, user_id: str) -> int:
 
 
 def _filters(
-    unread_only: bool, terms: Sequence[str], within: Sequence[int] | None
+    unread_only: bool,
+    terms: Sequence[str],
+    within: Sequence[int] | None,
+    facets: Facets | None = None,
 ) -> tuple[str, list[Any]]:
     """The ``WHERE`` conditions (each starting with `` AND``) of a view, and their values."""
     sql = " AND i.unread = 1" if unread_only else ""
@@ -338,7 +360,18 @@ def _filters(
     if within is not None:
         sql += " AND i.conversation IN (SELECT value FROM json_each(?))"
         params.append(_dumps(list(within)))
+    if facets is not None:
+        more, values = facets.sql()
+        sql += more
+        params += values
     return sql, params
+
+
+def _joined(facets: Facets | None) -> str:
+    """The join a count needs for ``facets`` on the conversation (labels, channels…)."""
+    if facets is not None and facets.needs_conversation:
+        return " JOIN conversations AS c ON c.local_id = i.conversation "
+    return " "
 
 
 _P = ParamSpec("_P")
@@ -360,7 +393,7 @@ def _damage(error: sqlite3.Error) -> bool:
     return any(word in text for word in ("malformed", "not a database", "corrupt", "decode"))
 
 
-def _reads(method: Callable[_P, _R]) -> Callable[_P, _R]:
+def reads(method: Callable[_P, _R]) -> Callable[_P, _R]:
     """A read whose failure is a :class:`StorageError` sentence (the budget's
     interruption excepted: the filter answers it another way)."""
 
@@ -376,6 +409,9 @@ def _reads(method: Callable[_P, _R]) -> Callable[_P, _R]:
             raise read_error(error) from None
 
     return read
+
+
+_reads = reads
 
 
 def _streams(method: Callable[_P, Iterator[_R]]) -> Callable[_P, Iterator[_R]]:
@@ -462,6 +498,17 @@ class InboxDatabase:
         if self._writer is None:
             self._writer, _ = connect(self.folder)
         return self._writer
+
+    @property
+    def read_connection(self) -> sqlite3.Connection:
+        """The reads' connection (the event loop's), for the modules that extend this one."""
+        return self._reader
+
+    def write(self, doing: str, work: Callable[[sqlite3.Connection], _R]) -> _R:
+        """Run ``work`` in one write transaction; a failure is a :class:`StorageError`
+        saying what was not ``doing`` ("written", "saved")."""
+        result: _R = self._execute_write(doing, work)
+        return result
 
     def _execute_write(self, doing: str, work: Any) -> Any:
         with self._write_lock:
@@ -650,6 +697,16 @@ class InboxDatabase:
                     "search = ?, seen = max(seen, ?) WHERE user_id = ? AND conversation = ?",
                     (*entry, crawl or 0, user_id, local_id),
                 )
+        if conversations:
+            # A mark-read in the outbox wins over a page fetched before lemlist heard of it.
+            connection.execute(
+                "UPDATE inbox SET unread = 0 WHERE unread = 1 AND (user_id, conversation) IN "
+                f"(SELECT {_OUTBOX_READS})"
+            )
+            connection.execute(
+                "UPDATE participants SET read = 1 WHERE read = 0 AND (user_id, conversation) IN "
+                f"(SELECT {_OUTBOX_READS})"
+            )
         return PageWrite(new, updated, new_to_crawl)
 
     def reconcile(self, user_id: str, crawl: int) -> int:
@@ -741,6 +798,7 @@ class InboxDatabase:
         after: tuple[int, int] | None = None,
         reverse: bool = False,
         connection: sqlite3.Connection | None = None,
+        facets: Facets | None = None,
     ) -> list[ListRow]:
         """A screen of ``user_id``'s rows, newest first by ``sort`` (oldest first with
         ``reverse``: the end of the list, read from its end).
@@ -761,7 +819,7 @@ class InboxDatabase:
             key = "+" if within is not None else ""
             sql += f" AND ({key}i.{column}, {key}i.conversation) {'>' if reverse else '<'} (?, ?)"
             params += after
-        where, extra = _filters(unread_only, terms, within)
+        where, extra = _filters(unread_only, terms, within, facets)
         sql += where
         params += extra
         direction = "ASC" if reverse else "DESC"
@@ -785,20 +843,47 @@ class InboxDatabase:
         terms: Sequence[str] = (),
         within: Sequence[int] | None = None,
         connection: sqlite3.Connection | None = None,
+        facets: Facets | None = None,
     ) -> int:
         """How many rows match (an index scan when ``terms`` are given: run it in a worker
         with its own ``connection`` on a large inbox)."""
-        if not terms and within is None:
+        if not terms and within is None and (facets is None or facets.empty):
             total, unread = self.counts(user_id)
             return unread if unread_only else total
         sql = "SELECT count(*) FROM inbox AS i "
         if within is None:
             sql += "INDEXED BY inbox_by_activity "
-        where, extra = _filters(unread_only, terms, within)
+        where, extra = _filters(unread_only, terms, within, facets)
         reader = connection or self._reader
-        return int(
-            reader.execute(sql + "WHERE i.user_id = ?" + where, (user_id, *extra)).fetchone()[0]
+        sql += _joined(facets) + "WHERE i.user_id = ?" + where
+        return int(reader.execute(sql, (user_id, *extra)).fetchone()[0])
+
+    @_reads
+    def between(
+        self,
+        user_id: str,
+        above: tuple[int, int],
+        below: tuple[int, int],
+        *,
+        sort: SortKey = SortKey.LAST_ACTIVITY,
+        unread_only: bool = False,
+        terms: Sequence[str] = (),
+        within: Sequence[int] | None = None,
+        facets: Facets | None = None,
+    ) -> int:
+        """How many rows of that view lie strictly between two rows, given as their
+        (sort value, local id): a walk of the sort index over that stretch only."""
+        column = sort.column
+        hint = "" if within is not None else f"INDEXED BY {_SORT_INDEXES[sort]} "
+        plus = "+" if within is not None else ""
+        pair = f"({plus}i.{column}, {plus}i.conversation)"
+        sql = (
+            f"SELECT count(*) FROM inbox AS i {hint}{_joined(facets)}"
+            f"WHERE i.user_id = ? AND {pair} < (?, ?) AND {pair} > (?, ?)"
         )
+        where, extra = _filters(unread_only, terms, within, facets)
+        row = self._reader.execute(sql + where, (user_id, *above, *below, *extra)).fetchone()
+        return int(row[0])
 
     @_reads
     def position(
@@ -811,6 +896,7 @@ class InboxDatabase:
         terms: Sequence[str] = (),
         within: Sequence[int] | None = None,
         from_end: bool = False,
+        facets: Facets | None = None,
     ) -> int | None:
         """Where the row of ``local_id`` is in that view (None when it is not in it), as
         the number of rows before it; ``from_end`` counts the rows after it instead (the
@@ -826,16 +912,25 @@ class InboxDatabase:
             return None
         if within is not None and local_id not in within:
             return None
+        if facets is not None and not facets.empty:
+            more, values = facets.sql()
+            held = self._reader.execute(
+                f"SELECT 1 FROM inbox AS i{_joined(facets)}WHERE i.user_id = ? "
+                f"AND i.conversation = ?{more}",
+                (user_id, local_id, *values),
+            ).fetchone()
+            if held is None:
+                return None
         # A few rows (``within``) are counted through their keys; a view of the inbox, by
         # walking its sort index from the end chosen.
         hint = "" if within is not None else f"INDEXED BY {_SORT_INDEXES[sort]} "
         plus = "+" if within is not None else ""
         sql = (
-            f"SELECT count(*) FROM inbox AS i {hint}"
+            f"SELECT count(*) FROM inbox AS i {hint}{_joined(facets)}"
             f"WHERE i.user_id = ? AND ({plus}i.{column}, {plus}i.conversation) "
             f"{'<' if from_end else '>'} (?, ?)"
         )
-        where, extra = _filters(unread_only, terms, within)
+        where, extra = _filters(unread_only, terms, within, facets)
         row = self._reader.execute(sql + where, (user_id, key[0], local_id, *extra)).fetchone()
         return int(row[0])
 
@@ -845,6 +940,23 @@ class InboxDatabase:
             "SELECT local_id FROM conversations WHERE id = ?", (conversation_id,)
         ).fetchone()
         return int(row[0]) if row else None
+
+    @_reads
+    def targets(self, user_id: str, conversation_ids: Sequence[str]) -> list[tuple[str, str, bool]]:
+        """(conversation id, contact id, unread for ``user_id``) of each held conversation
+        of ``conversation_ids`` that has a contact, in the order given."""
+        found = {
+            row[0]: (row[0], row[1], bool(row[2]))
+            for row in self._reader.execute(
+                "SELECT c.id, coalesce(c.contact_id, c.lead_id), coalesce(i.unread, 0) "
+                "FROM conversations AS c LEFT JOIN inbox AS i "
+                "ON i.conversation = c.local_id AND i.user_id = ? "
+                "WHERE c.id IN (SELECT value FROM json_each(?))",
+                (user_id, _dumps(list(conversation_ids))),
+            )
+            if row[1] is not None
+        }
+        return [found[i] for i in conversation_ids if i in found]
 
     @_reads
     def conversation(self, conversation_id: str) -> Conversation | None:
@@ -925,11 +1037,12 @@ class InboxDatabase:
         messages = tuple(
             ThreadMessage(
                 row[0], row[1], from_micros(row[2]), row[3], row[4], row[6], row[7], row[8],
-                row[9], text=row[5],
+                row[9], text=row[5], lead_id=row[10], campaign_id=row[11], mailbox_id=row[12],
             )
             for row in self._reader.execute(
                 "SELECT id, type, created_at, subject, html, text, sender_user_id, "
-                "sender_name, sender_email, lead_email FROM messages "
+                "sender_name, sender_email, lead_email, lead_id, campaign_id, mailbox_id "
+                "FROM messages "
                 "WHERE contact_id = ? AND viewer = ? ORDER BY position",
                 (contact_id, viewer),
             )
@@ -940,6 +1053,16 @@ class InboxDatabase:
             Pagination(head[0] if head[0] is not None else count, 1, None, None, count, 1),
             json_strings(head[1]),
         )
+
+    @_reads
+    def thread_lead(self, contact_id: str, viewer: str) -> str | None:
+        """The lead id of the newest message of the thread held that names one."""
+        row = self._reader.execute(
+            "SELECT lead_id FROM messages WHERE contact_id = ? AND viewer = ? "
+            "AND lead_id IS NOT NULL ORDER BY position DESC LIMIT 1",
+            (contact_id, viewer),
+        ).fetchone()
+        return str(row[0]) if row else None
 
     def save_thread(self, contact_id: str, viewer: str, page: ThreadPage, now: float) -> ThreadPage:
         """Keep ``page`` for ``viewer``; the text of each message is made here, once
@@ -964,13 +1087,14 @@ class InboxDatabase:
             )
             connection.executemany(
                 "INSERT INTO messages (contact_id, viewer, position, id, type, created_at, "
-                "subject, html, text, sender_user_id, sender_name, sender_email, lead_email) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "subject, html, text, sender_user_id, sender_name, sender_email, lead_email, "
+                "lead_id, campaign_id, mailbox_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         contact_id, viewer, n, m.id, m.type, to_micros(m.created_at),
                         m.subject, m.html, m.text, m.sender_user_id, m.sender_name,
-                        m.sender_email, m.lead_email,
+                        m.sender_email, m.lead_email, m.lead_id, m.campaign_id, m.mailbox_id,
                     )
                     for n, m in enumerate(page.messages)
                 ],

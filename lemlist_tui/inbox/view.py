@@ -15,6 +15,7 @@ and the database sorts just those.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sqlite3
 import time
@@ -22,7 +23,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import overload
 
-from lemlist_tui.db import InboxDatabase, ListRow, SortKey, query_terms
+from lemlist_tui.db import InboxDatabase, ListRow, SortKey, fold
+from lemlist_tui.db.query import Facets, Query, parse_query
 from lemlist_tui.inbox.search_index import RARE, SearchIndex
 
 __all__ = ["EXACT_COUNT_BELOW", "WINDOW", "InboxRows", "InboxView"]
@@ -61,8 +63,10 @@ class InboxRows(Sequence[ListRow]):
         count: int | None,
         within: tuple[int, ...] | None = None,
         first: list[ListRow] | None = None,
+        facets: Facets | None = None,
     ) -> None:
         self.db = db
+        self.facets = facets
         self.user_id = user_id
         self.sort = sort
         self.unread_only = unread_only
@@ -91,6 +95,7 @@ class InboxRows(Sequence[ListRow]):
             terms=self.terms,
             count=count,
             within=self.within,
+            facets=self.facets,
         )
         rows._windows = self._windows.copy()
         return rows
@@ -105,17 +110,19 @@ class InboxRows(Sequence[ListRow]):
         *,
         limit: int = WINDOW,
         reverse: bool = False,
+        unread: bool = False,
     ) -> list[ListRow]:
         return self.db.rows(
             self.user_id,
             sort=self.sort,
-            unread_only=self.unread_only,
+            unread_only=self.unread_only or unread,
             terms=self.terms,
             within=self.within,
             offset=offset,
             limit=limit,
             after=after,
             reverse=reverse,
+            facets=self.facets,
         )
 
     def _window(self, number: int) -> list[ListRow]:
@@ -200,11 +207,45 @@ class InboxRows(Sequence[ListRow]):
             terms=self.terms,
             within=self.within,
             from_end=from_end,
+            facets=self.facets,
         )
         if counted is None:
             return None
         position = self._length - 1 - counted if from_end else counted
         return position if 0 <= position < len(self) else None
+
+    def next_unread(self, index: int, *, backwards: bool = False) -> int | None:
+        """The index of the nearest unread row after ``index`` (before it, ``backwards``);
+        None when there is none. Two index walks, over the stretch between the two rows:
+        what lies beyond is never read."""
+        row = self.get(index)
+        if row is None:
+            return None
+        here = (row.sort_value, row.local_id)
+        found = self._read(0, here, limit=1, reverse=backwards, unread=True)
+        if not found:
+            return None
+        there = (found[0].sort_value, found[0].local_id)
+        above, below = (there, here) if backwards else (here, there)
+        gap = self.db.between(
+            self.user_id,
+            above,
+            below,
+            sort=self.sort,
+            unread_only=self.unread_only,
+            terms=self.terms,
+            within=self.within,
+            facets=self.facets,
+        )
+        position = index - 1 - gap if backwards else index + 1 + gap
+        return position if 0 <= position < len(self) else None
+
+    def first_unread(self, *, last: bool = False) -> int | None:
+        """The index of the first (``last``: the last) unread row of this view."""
+        found = self._read(0, None, limit=1, reverse=last, unread=True)
+        if not found:
+            return None
+        return self.index_of_id(found[0].id, near=len(self) - 1 if last else 0)
 
     def __repr__(self) -> str:
         exact = "" if self.exact else "≥ "
@@ -223,6 +264,8 @@ class InboxView:
     ) -> None:
         self.db = db
         self.user_id = user_id
+        self.problems: tuple[str, ...] = ()
+        """What the last query could not use, in sentences (see :meth:`apply`)."""
         self.search_index: SearchIndex | None = None
         """Set by the owner once built (see :meth:`wants_search_index`)."""
         self._clock = clock
@@ -244,44 +287,73 @@ class InboxView:
         """
         return SearchIndex.build(connection, self.user_id, version)
 
+    def parse(self, query: str) -> Query:
+        """``query`` in the filter's language, its ``label:`` names looked up."""
+        labels: dict[str, list[str]] = {}
+        for label in self.db.labels():
+            if label.name:
+                labels.setdefault(fold(label.name), []).append(label.id)
+        return parse_query(query, labels)
+
     def apply(
         self,
         query: str = "",
         *,
         unread_only: bool = False,
+        awaiting_only: bool = False,
         sort: SortKey = SortKey.LAST_ACTIVITY,
     ) -> InboxRows:
         """The conversations matching ``query``, newest first by ``sort``.
 
-        ``query`` is split on whitespace; every term must be a substring of the
-        contact's name or email, ignoring case and accents. ``unread_only`` keeps those
-        unread for the user. Without a query the length is exact at once; with one it is
-        exact on a small inbox or for a rare term, else the first screen's (see
-        :meth:`count`).
+        ``query`` is free text and the terms of :mod:`lemlist_tui.db.query`: every free
+        term must be a substring of the contact's name or email, ignoring case and
+        accents. ``unread_only`` / ``awaiting_only`` add ``is:unread`` / ``is:awaiting``.
+        Without a query the length is exact at once; with one it is exact on a small
+        inbox or for a rare term, else the first screen's (see :meth:`count`). What the
+        query could not use is in :attr:`problems`.
         """
-        terms = query_terms(query)
+        parsed = self.parse(query)
+        self.problems = parsed.problems
+        terms = parsed.terms
+        unread_only = unread_only or parsed.unread
+        facets = parsed.facets
+        if awaiting_only and not facets.awaiting:
+            facets = dataclasses.replace(facets, awaiting=True)
         held, _ = self.counts()
         view = functools.partial(
-            InboxRows, self.db, self.user_id, sort=sort, unread_only=unread_only, terms=terms
+            InboxRows,
+            self.db,
+            self.user_id,
+            sort=sort,
+            unread_only=unread_only,
+            terms=terms,
+            facets=None if facets.empty else facets,
         )
-        if not terms or held < EXACT_COUNT_BELOW:
-            return view(count=self.db.count(self.user_id, unread_only=unread_only, terms=terms))
+        if (not terms and facets.empty) or held < EXACT_COUNT_BELOW:
+            count = self.db.count(self.user_id, unread_only=unread_only, terms=terms, facets=facets)
+            return view(count=count)
         index = self.fresh_index()
         first: list[ListRow] | None = None
-        if index is not None:
+        if index is not None and terms:
             try:
-                first = self._walk(terms, sort, unread_only)
+                first = self._walk(terms, sort, unread_only, facets)
             except _OverBudget:
                 within = index.matches(max(terms, key=len), RARE)
                 if within is not None:
                     rare = tuple(within)
                     count = self.db.count(
-                        self.user_id, unread_only=unread_only, terms=terms, within=rare
+                        self.user_id,
+                        unread_only=unread_only,
+                        terms=terms,
+                        within=rare,
+                        facets=facets,
                     )
                     return view(count=count, within=rare)
         return view(count=None, first=first)
 
-    def _walk(self, terms: tuple[str, ...], sort: SortKey, unread_only: bool) -> list[ListRow]:
+    def _walk(
+        self, terms: tuple[str, ...], sort: SortKey, unread_only: bool, facets: Facets
+    ) -> list[ListRow]:
         """The first screen (and one row more) of a filter, within :data:`WALK_BUDGET`."""
         deadline = self._clock() + WALK_BUDGET
 
@@ -296,6 +368,7 @@ class InboxView:
                     unread_only=unread_only,
                     terms=terms,
                     limit=WINDOW + 1,
+                    facets=facets,
                 )
             except sqlite3.OperationalError as error:
                 if "interrupt" in str(error):
@@ -316,4 +389,5 @@ class InboxView:
             terms=rows.terms,
             within=rows.within,
             connection=connection,
+            facets=rows.facets,
         )

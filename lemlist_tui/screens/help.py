@@ -21,12 +21,22 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("enter", "read the highlighted conversation's thread"),
     ("tab", "switch between the list and the detail (↑ ↓ j k g G scroll it)"),
     ("u", "unread only (for the selected user), again for all"),
-    ("/", "filter by name or email (accents and case ignored); enter back to the list"),
-    ("esc", "clear the filter and the unread-only view"),
+    (
+        "/",
+        "filter: name or email (accents and case ignored), is:unread is:read "
+        "is:awaiting label:NAME channel:NAME has:deal; enter back to the list",
+    ),
+    ("esc", "clear the selection, then the filter and the unread-only view"),
     ("s", "sort by last activity → last reply → created"),
     ("r", "refresh: fetch what changed since the last sync"),
     ("a", "sync every page again now (deletions too; with a progress bar)"),
-    ("m", "mark the conversation read in lemlist"),
+    ("n  N", "next / previous unread conversation of the view (wraps)"),
+    ("m", "mark read, then go to the next unread (sent to lemlist by the outbox)"),
+    ("z", "undo the last change not yet sent (a sent label: its removal is sent)"),
+    ("l", "labels: type to filter, tab toggles, enter applies, a new name creates one"),
+    ("i  x", "the lead is interested / not interested (all its campaigns)"),
+    ("v  V", "select the conversation / the whole view; m l i x then act on all of it"),
+    ("w", "only conversations awaiting an answer (the contact wrote last)"),
     ("y", "copy the contact's email to the clipboard"),
     ("U", "switch user"),
     ("ctrl+p", "command palette (every action, and the theme)"),
@@ -37,6 +47,8 @@ KEYS: tuple[tuple[str, str], ...] = (
 LEGEND: tuple[tuple[str, str], ...] = (
     ("●", "unread for the selected user"),
     ("✓", "read"),
+    ("+", "selected (v, V)"),
+    ("#name", "a label"),
     ("↩", "the contact replied"),
     ("$2", "two opportunities"),
     ("→ / ←", "a message sent by the team / received from the contact"),
@@ -55,7 +67,11 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("Marks"), classes="help-heading")
             yield Static(_table(LEGEND), id="help-legend")
             yield Static(
-                Text("Viewing a conversation never marks it read; only m does."),
+                Text(
+                    "Viewing a conversation never marks it read; only m does. Changes go "
+                    "out through the outbox at lemlist's rate limit; the status line says "
+                    "what is waiting."
+                ),
                 id="help-note",
             )
             yield Static(Text("esc, q or ? closes this help."), id="help-close")

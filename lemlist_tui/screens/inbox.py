@@ -23,6 +23,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
+from textual.notifications import SeverityLevel
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -32,13 +33,18 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from lemlist_tui.api.errors import LemlistError, NetworkError
 from lemlist_tui.api.models import Conversation, Team, ThreadPage
 from lemlist_tui.db import ListRow, SortKey, StorageError
+from lemlist_tui.db.outbox import Action, Kind, Outbox
 from lemlist_tui.inbox import InboxRows, InboxView
 from lemlist_tui.inbox.search_index import SearchIndex
+from lemlist_tui.inbox.selection import Selection, preview
 from lemlist_tui.messages import CrawlProgress, InboxChanged
+from lemlist_tui.screens.confirm import ConfirmScreen
+from lemlist_tui.screens.labels import LabelChange, LabelPicker
 from lemlist_tui.session import Session
 from lemlist_tui.sync.engine import OFFLINE, CrawlResult, RefreshResult
+from lemlist_tui.sync.sender import OutboxSender
 from lemlist_tui.text import clean_line
-from lemlist_tui.widgets.conversation_list import ConversationList
+from lemlist_tui.widgets.conversation_list import ConversationList, ListHeader
 from lemlist_tui.widgets.detail import DetailPane
 from lemlist_tui.widgets.status import Connection, InboxStatus, StatusLine
 
@@ -54,15 +60,38 @@ for commits by another process (a second app, ``lemlist-tui sync``)."""
 DETAIL_WHILE_TYPING = 0.12
 """Seconds the keys that change the rows (a filter, a sort) must pause before the detail
 shows the conversation that came under the cursor."""
+BULK_LIMIT = 5000
+"""Conversations one bulk change may take: 5,000 requests are over eight minutes of
+lemlist's rate limit; a larger view is narrowed with the filter first."""
 RECRAWL_AFTER = 600.0
 """Seconds before a full crawl that could not reconcile (pages shifted under it) is tried
 again."""
 
+FILTER_HINT = "Filter: name, email, is:unread, is:awaiting, label:NAME, channel:NAME, has:deal"
+
 PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Filter", "Filter conversations by name or email", "filter"),
     ("Unread only", "Show only unread conversations, or all again", "toggle_unread"),
+    (
+        "Awaiting an answer",
+        "Show only conversations where the contact wrote last, or all again",
+        "toggle_awaiting",
+    ),
     ("Cycle sort", "Last activity → last reply → created", "cycle_sort"),
-    ("Mark read", "Mark the highlighted conversation read", "mark_read"),
+    (
+        "Mark read",
+        "Mark the highlighted conversation read, then go to the next unread",
+        "mark_read",
+    ),
+    ("Next unread", "Go to the next unread conversation", "next_unread"),
+    ("Previous unread", "Go to the previous unread conversation", "previous_unread"),
+    ("Undo", "Take back the last change not yet sent to lemlist", "undo"),
+    ("Labels", "Attach or remove labels, or create one", "labels"),
+    ("Interested", "Mark the lead interested in lemlist (all campaigns)", "interested"),
+    ("Not interested", "Mark the lead not interested in lemlist (all campaigns)", "not_interested"),
+    ("Select", "Select or unselect the highlighted conversation", "select"),
+    ("Select the view", "Select every conversation of the view, or none again", "select_view"),
+    ("Retry refused changes", "Send again the changes lemlist refused", "retry_outbox"),
     ("Refresh", "Fetch what changed since the last sync", "refresh"),
     ("Sync everything", "Fetch every page of the inbox again", "load_all"),
     ("Copy email", "Copy the contact's email to the clipboard", "copy_email"),
@@ -70,9 +99,11 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
 )
 """Command palette entries: title, help, action of this screen."""
 
-SYNC, THREAD, MARK, COUNT, INDEX = "sync", "thread", "mark", "count", "index"
+SYNC, THREAD, COUNT, INDEX, OUTBOX, LABELS = (
+    "sync", "thread", "count", "index", "outbox", "labels"
+)  # fmt: skip
 """Worker groups: one sync operation at a time; the newest thread request and the newest
-filter count win; one search index is built at a time."""
+filter count win; one search index is built at a time; one sender empties the outbox."""
 
 
 class _FilterInput(Input):
@@ -107,15 +138,24 @@ class InboxScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # Priority: handled as the key arrives, so keys typed right behind it (a busy
         # loop, a paste) reach the filter instead of the list's one-key actions.
-        Binding("slash", "filter", "Filter", priority=True),
-        Binding("u", "toggle_unread", "Unread"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("m", "mark_read", "Mark read"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("a", "load_all", "Sync all", show=False),
-        Binding("y", "copy_email", "Copy email", show=False),
-        Binding("tab", "switch_pane", "Switch pane", show=False),
-        Binding("escape", "clear", "Clear", show=False),
+        Binding("slash", "filter", "Filter", priority=True, id="inbox.filter"),
+        Binding("n", "next_unread", "Next", id="inbox.next_unread"),
+        Binding("N", "previous_unread", "Previous unread", show=False, id="inbox.previous_unread"),
+        Binding("m", "mark_read", "Read", id="inbox.mark_read"),
+        Binding("z", "undo", "Undo", id="inbox.undo"),
+        Binding("l", "labels", "Label", id="inbox.labels"),
+        Binding("i", "interested", "Interested", show=False, id="inbox.interested"),
+        Binding("x", "not_interested", "Not interested", show=False, id="inbox.not_interested"),
+        Binding("v", "select", "Select", show=False, id="inbox.select"),
+        Binding("V", "select_view", "Select all", show=False, id="inbox.select_view"),
+        Binding("u", "toggle_unread", "Unread", id="inbox.toggle_unread"),
+        Binding("w", "toggle_awaiting", "Awaiting", show=False, id="inbox.toggle_awaiting"),
+        Binding("s", "cycle_sort", "Sort", show=False, id="inbox.cycle_sort"),
+        Binding("r", "refresh", "Refresh", show=False, id="inbox.refresh"),
+        Binding("a", "load_all", "Sync all", show=False, id="inbox.load_all"),
+        Binding("y", "copy_email", "Copy email", show=False, id="inbox.copy_email"),
+        Binding("tab", "switch_pane", "Switch pane", show=False, id="inbox.switch_pane"),
+        Binding("escape", "clear", "Clear", show=False, id="inbox.clear"),
     ]
 
     def __init__(
@@ -133,8 +173,12 @@ class InboxScreen(Screen[None]):
         self.clock = clock
         self.sync = session.inbox(user_id)
         self.view = InboxView(session.db, user_id)
+        self.outbox = Outbox(session.db)
+        self.selection = Selection()
+        self.sender: OutboxSender | None = None
         self.query_text = ""
         self.unread_only = False
+        self.awaiting_only = False
         self.sort = SortKey.LAST_ACTIVITY
         self.rows: InboxRows | None = None
         self._busy: str | None = None
@@ -157,10 +201,10 @@ class InboxScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
             with Vertical(id="list-pane"):
-                yield _FilterInput(
-                    self._filter_to, placeholder="Filter by name or email", id="filter"
-                )
-                yield ConversationList(clock=self.clock, id="conversations")
+                yield _FilterInput(self._filter_to, placeholder=FILTER_HINT, id="filter")
+                conversations = ConversationList(clock=self.clock, id="conversations")
+                yield ListHeader(conversations, id="list-header")
+                yield conversations
             yield DetailPane(self.team, self.user_id, clock=self.clock, id="detail")
         yield ProgressBar(id="crawl-progress", show_eta=False)
         yield StatusLine(id="status")
@@ -183,9 +227,13 @@ class InboxScreen(Screen[None]):
         self._apply()
         self.set_focus(self.conversation_list)
         if self.session.notice:
-            self.notify(self.session.notice, severity="warning", markup=False, timeout=10)
-        if not self.session.offline:
+            self._say(self.session.notice, severity="warning", timeout=10)
+        if self.session.client is not None:
             self._start(SYNC, self._open(), busy="loading…")
+            self.sender = OutboxSender(
+                self.outbox, self.session.client, changed=self._update_status
+            )
+            self.run_worker(self.sender.run(), group=OUTBOX, exit_on_error=False)
         self.set_interval(STATUS_EVERY, self._tick)
         refresh_every = self.session.settings.refresh_every
         if refresh_every > 0 and not self.session.offline:
@@ -210,7 +258,12 @@ class InboxScreen(Screen[None]):
         self._applied_at = time.monotonic()
         conversations = self.conversation_list
         current = conversations.highlighted
-        self.rows = self.view.apply(self.query_text, unread_only=self.unread_only, sort=self.sort)
+        self.rows = self.view.apply(
+            self.query_text,
+            unread_only=self.unread_only,
+            awaiting_only=self.awaiting_only,
+            sort=self.sort,
+        )
         if not self.rows.exact:
             self._count(self.rows)
         if (
@@ -221,6 +274,7 @@ class InboxScreen(Screen[None]):
         ):
             self._index(self.session.db.version)
         conversations.empty_text = self._empty_text()
+        conversations.label_names = self._label_names()
         conversations.set_rows(
             self.rows, user_id=self.user_id, keep_id=current.id if current else None, far=far
         )
@@ -238,9 +292,10 @@ class InboxScreen(Screen[None]):
         if shown is None or highlighted.id != shown.id:
             self._show_row(highlighted)
         else:
-            fresh = self.session.db.conversation(highlighted.id)
-            if fresh is not None and fresh != shown:
-                self.detail.show(fresh)  # a newer copy, e.g. after mark-read
+            fresh = self._stored(highlighted.id)
+            interest = self._interest_shown(fresh) if fresh is not None else None
+            if fresh is not None and (fresh != shown or interest != self.detail.interest):
+                self.detail.show(fresh, interest=interest)  # e.g. after mark-read
 
     def _count(self, rows: InboxRows) -> None:
         """Count ``rows`` in a worker; a count still running for an older query stops."""
@@ -300,8 +355,12 @@ class InboxScreen(Screen[None]):
             if self.session.offline:
                 return "Nothing is stored for this user yet: go online to load the inbox."
             return "This inbox is empty."
+        if self.view.problems:
+            return " ".join(self.view.problems)
         if self.query_text:
             return "No conversation matches the filter (esc clears it)."
+        if self.awaiting_only:
+            return "No conversation awaits an answer (w shows all)."
         if self.unread_only:
             return "No unread conversation (u shows all)."
         return "Nothing to show."
@@ -324,6 +383,7 @@ class InboxScreen(Screen[None]):
         elif self.sync.stale(state):
             connection = "stale"
         rate = self.session.client.rate_limit if self.session.client is not None else None
+        outbox = self.outbox.summary()
         held, unread = self.view.counts()
         rows = self.rows
         self.query_one(StatusLine).show(
@@ -342,6 +402,8 @@ class InboxScreen(Screen[None]):
                 rate_limit=rate.limit if rate is not None else None,
                 query=clean_line(self.query_text, 24),
                 unread_only=self.unread_only,
+                awaiting_only=self.awaiting_only,
+                hint=" ".join(self.view.problems) or None,
                 sort=self.sort.value,
                 busy=self._busy,
                 arrived=(
@@ -350,6 +412,9 @@ class InboxScreen(Screen[None]):
                     else None
                 ),
                 error=self._error,
+                selected=len(self.selection),
+                outbox=outbox.sentence(offline=self.session.offline),
+                outbox_failed=bool(outbox.failed),
             )
         )
 
@@ -384,13 +449,31 @@ class InboxScreen(Screen[None]):
             self.detail.show(None)
             self._report(error)
 
+    def _stored(self, conversation_id: str) -> Conversation | None:
+        """The held conversation as the detail shows it: its labels by name, those the
+        app applied included."""
+        conversation = self.session.db.conversation(conversation_id)
+        if conversation is None or conversation.contact_id is None:
+            return conversation
+        ids = self.outbox.labels_of(conversation.contact_id)
+        if not ids and not conversation.labels:
+            return conversation
+        names = self._label_names()
+        shown = tuple(names.get(i, i) for i in dict.fromkeys((*conversation.labels, *ids)))
+        return dataclasses.replace(conversation, labels=shown)
+
+    def _interest_shown(self, conversation: Conversation) -> bool | None:
+        contact_id = conversation.contact_id or conversation.lead_id
+        lead = self._lead_of(conversation.id, contact_id) if contact_id else None
+        return self.outbox.interest_of(lead) if lead else None
+
     def _show_stored(self, row: ListRow) -> None:
-        conversation = self.session.db.conversation(row.id)
+        conversation = self._stored(row.id)
         if conversation is None:  # removed since the row was read
             self.detail.show(None)
             return
         cached = self.sync.cached_thread(conversation)
-        self.detail.show(conversation, cached)
+        self.detail.show(conversation, cached, interest=self._interest_shown(conversation))
         if cached is None and self.session.offline:
             # Nothing to wait for: say so in the same frame, rather than "Loading thread…"
             # now and a second repaint of the pane when the fetch fails.
@@ -401,6 +484,10 @@ class InboxScreen(Screen[None]):
             self._start(THREAD, self._fetch_thread(conversation), exclusive=True)
         else:
             self.workers.cancel_group(self, THREAD)
+
+    @on(ConversationList.Resorted)
+    def _resorted(self) -> None:
+        self.query_one(ListHeader).refresh()
 
     @on(ConversationList.Selected)
     def _selected(self, event: ConversationList.Selected) -> None:
@@ -444,17 +531,25 @@ class InboxScreen(Screen[None]):
         self.set_focus(self.conversation_list)
 
     def action_clear(self) -> None:
+        if self.selection and self.focused is not self.filter_input:
+            self._select_none()
+            return
         if self.focused is self.filter_input or self.query_text:
             self.filter_input.value = ""  # posts Input.Changed, which re-applies
             self.query_text = ""
             self.filter_input.display = False
         elif self.focused is not self.detail:
             self.unread_only = False
+            self.awaiting_only = False
         self.set_focus(self.conversation_list)
         self._apply()
 
     def action_toggle_unread(self) -> None:
         self.unread_only = not self.unread_only
+        self._apply()
+
+    def action_toggle_awaiting(self) -> None:
+        self.awaiting_only = not self.awaiting_only
         self._apply()
 
     def action_cycle_sort(self) -> None:
@@ -473,27 +568,347 @@ class InboxScreen(Screen[None]):
     # --- triage ----------------------------------------------------------------------
 
     def action_mark_read(self) -> None:
+        """Mark the highlighted conversation read (through the outbox: at once here, in
+        lemlist as soon as the sender can), then go to the next unread one."""
+        if self.selection:
+            self._bulk_mark_read()
+            return
         row = self.conversation_list.highlighted
         if row is None:
             return
-        if not row.unread:
-            self.notify("Already read.", timeout=2)
+        try:
+            self._mark_read(row)
+        except StorageError as error:
+            self._report(error)
+
+    # --- the bulk selection ------------------------------------------------------------
+
+    def action_select(self) -> None:
+        row = self.conversation_list.highlighted
+        if row is None:
             return
-        if self.session.offline:
-            self.notify("Offline: marking read needs lemlist.", severity="warning")
+        if self.selection.view is not None and len(self.selection.view) > BULK_LIMIT:
+            self.selection.clear()
+        self.selection.toggle(row.id)
+        self._marks_changed()
+        self.conversation_list.action_cursor_down()
+
+    def action_select_view(self) -> None:
+        rows = self.rows
+        if self.selection.view is not None or rows is None or not len(rows):
+            self._select_none()
             return
-        conversation = self.session.db.conversation(row.id)
-        if conversation is not None:
-            self._start(MARK, self._mark_read(conversation))
+        if not rows.exact or len(rows) > BULK_LIMIT:
+            self._say(
+                f"A bulk change takes at most {BULK_LIMIT:,} conversations: narrow the view "
+                "with the filter first.",
+                severity="warning",
+            )
+            return
+        self.selection.select_view(rows)
+        self._marks_changed()
+
+    def _select_none(self) -> None:
+        self.selection.clear()
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
+        selection = self.selection
+        self.conversation_list.is_selected = selection.__contains__ if selection else None
+        self._update_status()
+
+    def _selected_targets(self) -> list[tuple[str, str, bool]]:
+        """(conversation, contact, unread) of each selected conversation."""
+        ids = list(self.selection.ids())
+        return self.session.db.targets(self.user_id, ids)
+
+    def _confirm(self, question: str, then: Callable[[], None]) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    def _bulk_mark_read(self) -> None:
+        try:
+            targets = self._selected_targets()
+        except StorageError as error:
+            self._report(error)
+            return
+        unread = [t for t in targets if t[2]]
+        actions = [
+            Action(Kind.READ, contact, cid, user_id=self.user_id) for cid, contact, _ in unread
+        ]
+
+        def go() -> None:
+            self._queue(actions, f"{len(actions):,} marked read")
+            self._select_none()
+
+        self._confirm(preview("mark read", len(targets), len(actions)), go)
+
+    def _queue(self, actions: list[Action], done: str) -> None:
+        """Apply ``actions`` here and queue them for lemlist, as one undoable change."""
+        try:
+            queued = self.outbox.add(actions)
+        except StorageError as error:
+            self._report(error)
+            return
+        if queued.queued and self.sender is not None:
+            self.sender.wake()
+        self._apply()
+        self._say(f"{done} (z undoes).")
+
+    def _mark_read(self, row: ListRow) -> None:
+        rows = self.rows
+        cursor = self.conversation_list.cursor
+        following = rows.next_unread(cursor) if rows is not None else None
+        next_id = rows[following].id if rows is not None and following is not None else None
+        if row.unread:
+            conversation = self.session.db.conversation(row.id)
+            contact_id = conversation.contact_id or conversation.lead_id if conversation else None
+            if contact_id is None:
+                self._say("lemlist gave no contact for this conversation: it cannot be marked.")
+                return
+            action = Action(Kind.READ, contact_id, row.id, user_id=self.user_id)
+            if self.outbox.add([action]).queued and self.sender is not None:
+                self.sender.wake()
+            self._apply()
+        rows = self.rows
+        if next_id is not None and rows is not None:
+            index = rows.index_of_id(next_id, near=cursor)
+            if index is not None:
+                self.conversation_list.cursor = index
+                return
+        self._to_unread(None, backwards=False)
+
+    def action_next_unread(self) -> None:
+        self._step_unread(backwards=False)
+
+    def action_previous_unread(self) -> None:
+        self._step_unread(backwards=True)
+
+    def _step_unread(self, *, backwards: bool) -> None:
+        rows = self.rows
+        if rows is None or not len(rows):
+            return
+        try:
+            self._to_unread(
+                rows.next_unread(self.conversation_list.cursor, backwards=backwards),
+                backwards=backwards,
+            )
+        except StorageError as error:
+            self._report(error)
+
+    def _to_unread(self, index: int | None, *, backwards: bool) -> None:
+        """Go to ``index``; when None, wrap to the other end of the view, and say so."""
+        rows = self.rows
+        if rows is None:
+            return
+        if index is None:
+            index = rows.first_unread(last=backwards)
+            here = self.conversation_list.cursor
+            if index is None or index == here:
+                still = rows.get(here)
+                self._say(
+                    "This is the last unread conversation of this view."
+                    if still is not None and still.unread and index == here
+                    else "No unread conversation left in this view."
+                )
+                return
+            self._say(f"Wrapped to the {'last' if backwards else 'first'} unread conversation.")
+        self.conversation_list.cursor = index
+
+    def action_undo(self) -> None:
+        try:
+            undone = self.outbox.undo()
+        except StorageError as error:
+            self._report(error)
+            return
+        self._say(undone.sentence())
+        if undone.nothing:
+            return
+        if undone.reversed and self.sender is not None:
+            self.sender.wake()
+        self._apply()
+        rows = self.rows
+        if undone.conversation_id is not None and rows is not None:
+            index = rows.index_of_id(undone.conversation_id, near=self.conversation_list.cursor)
+            if index is not None:
+                self.conversation_list.cursor = index
+
+    def action_labels(self) -> None:
+        row = self.conversation_list.highlighted
+        if row is None:
+            return
+        try:
+            if self.selection:
+                contacts = [contact for _, contact, _ in self._selected_targets()]
+                target = f"{len(contacts):,} conversations"
+            else:
+                conversation = self.session.db.conversation(row.id)
+                contact_id = conversation.contact_id if conversation is not None else None
+                if contact_id is None:
+                    self._say(
+                        "lemlist gave no contact for this conversation: it cannot be labelled."
+                    )
+                    return
+                contacts = [contact_id]
+                target = row.display_name
+            labels = self.session.db.labels()
+            # Shown as on when every target has it.
+            on = (
+                frozenset.intersection(
+                    *(frozenset(self.outbox.labels_of(contact)) for contact in contacts)
+                )
+                if contacts
+                else frozenset()
+            )
+        except StorageError as error:
+            self._report(error)
+            return
+        if not contacts:
+            return
+        if not labels and self.session.offline:
+            self._say("No labels are stored yet: go online once to fetch them.")
+            return
+
+        def chosen(change: LabelChange | None) -> None:
+            if change is None or change.empty:
+                return
+            if change.create:
+                if self.session.client is None:
+                    self._say("Creating a label needs lemlist (offline).", severity="warning")
+                    return
+                self._start(LABELS, self._create_labels(change, contacts))
+                return
+            if len(contacts) > 1:
+                requests = len(contacts) * (len(change.attach) + len(change.remove))
+                self._confirm(
+                    preview("labels", len(contacts), requests),
+                    lambda: self._queue_labels(change, contacts),
+                )
+                return
+            self._queue_labels(change, contacts)
+
+        self.app.push_screen(LabelPicker(labels, on, target), chosen)
+
+    async def _create_labels(self, change: LabelChange, contacts: list[str]) -> None:
+        """Create the new labels in lemlist (at once: they are not a conversation's
+        change), then attach them through the outbox like any other."""
+        client = self.session.client
+        assert client is not None
+        created = [await client.create_label(name) for name in change.create]
+        await self.sync.labels()
+        attach = change.attach + tuple(label.id for label in created)
+        self._queue_labels(LabelChange(attach, change.remove), contacts)
+
+    def _queue_labels(self, change: LabelChange, contacts: list[str]) -> None:
+        actions = [
+            Action(kind, contact, target=label)
+            for contact in contacts
+            for kind, labels in ((Kind.LABEL, change.attach), (Kind.UNLABEL, change.remove))
+            for label in labels
+        ]
+        try:
+            queued = self.outbox.add(actions)
+        except StorageError as error:
+            self._report(error)
+            return
+        if queued.queued and self.sender is not None:
+            self.sender.wake()
+        self._apply()
+        if len(contacts) > 1:
+            self._select_none()
+        names = self._label_names()
+        said = [f"+{names.get(i, i)}" for i in change.attach]
+        said += [f"-{names.get(i, i)}" for i in change.remove]
+        self._say(f"Labels: {clean_line(' '.join(said), 60)} (z undoes).")
+
+    def _label_names(self) -> dict[str, str]:
+        return {label.id: label.name or label.id for label in self.session.db.labels()}
+
+    def action_interested(self) -> None:
+        self._interest(True)
+
+    def action_not_interested(self) -> None:
+        self._interest(False)
+
+    def _interest(self, interested: bool) -> None:
+        """``i`` / ``x``: the lead's interest, on the highlighted conversation or every
+        selected one (the lead ids come from the threads held)."""
+        kind = Kind.INTERESTED if interested else Kind.NOT_INTERESTED
+        what = "interested" if interested else "not interested"
+        try:
+            if self.selection:
+                targets = self._selected_targets()
+            else:
+                row = self.conversation_list.highlighted
+                targets = self.session.db.targets(self.user_id, [row.id]) if row else []
+            actions = []
+            unknown = 0
+            for conversation_id, contact_id, _ in targets:
+                lead = self._lead_of(conversation_id, contact_id)
+                if lead is None:
+                    unknown += 1
+                else:
+                    actions.append(Action(kind, contact_id, conversation_id, target=lead))
+        except StorageError as error:
+            self._report(error)
+            return
+        if not actions:
+            if targets:
+                self._say(
+                    "The lead is known once its thread is loaded: open the conversation, "
+                    "then try again."
+                )
+            return
+        skipped = f" ({unknown:,} without a loaded thread left out)" if unknown else ""
+        if self.selection:
+
+            def go() -> None:
+                self._queue(actions, f"{len(actions):,} leads marked {what}{skipped}")
+                self._select_none()
+
+            self._confirm(preview(f"mark {what}", len(targets), len(actions)), go)
+            return
+        self._queue(actions, f"Lead marked {what}")
+
+    def _lead_of(self, conversation_id: str, contact_id: str) -> str | None:
+        """The lead of a conversation: from the conversation, else its thread's messages."""
+        conversation = self.session.db.conversation(conversation_id)
+        if conversation is not None and conversation.lead_id:
+            return conversation.lead_id
+        return self.session.db.thread_lead(contact_id, self.user_id)
+
+    def action_retry_outbox(self) -> None:
+        try:
+            retried = self.outbox.retry_failed()
+        except StorageError as error:
+            self._report(error)
+            return
+        if self.sender is not None:
+            self.sender.wake()
+        self._say(
+            f"{retried:,} refused changes queued again." if retried else "Nothing was refused."
+        )
+        self._update_status()
+
+    def _say(
+        self, text: str, *, severity: SeverityLevel = "information", timeout: float = 3
+    ) -> None:
+        """One notice at a time: it replaces the one before instead of stacking over the
+        thread."""
+        self.app.clear_notifications()
+        self.notify(text, severity=severity, markup=False, timeout=timeout)
 
     def action_copy_email(self) -> None:
         row = self.conversation_list.highlighted
         email = row.email if row else None
         if not email:
-            self.notify("This contact has no email address.", severity="warning")
+            self._say("This contact has no email address.", severity="warning")
             return
         self.app.copy_to_clipboard(email)
-        self.notify(f"Copied {clean_line(email, 60)} to the clipboard.", markup=False)
+        self._say(f"Copied {clean_line(email, 60)} to the clipboard.")
 
     def action_refresh(self) -> None:
         if self._offline_says("refreshing") or self._already_syncing():
@@ -530,12 +945,12 @@ class InboxScreen(Screen[None]):
 
     def _offline_says(self, what: str) -> bool:
         if self.session.offline:
-            self.notify(f"Offline: {what} needs lemlist.", severity="warning")
+            self._say(f"Offline: {what} needs lemlist.", severity="warning")
         return self.session.offline
 
     def _already_syncing(self) -> bool:
         if self._group_busy(SYNC):
-            self.notify(f"Busy: {self._busy or 'syncing'}", timeout=2)
+            self._say(f"Busy: {self._busy or 'syncing'}", timeout=2)
             return True
         return False
 
@@ -574,6 +989,10 @@ class InboxScreen(Screen[None]):
             self.post_message(InboxChanged(self.user_id))
         elif not held and self.session.settings.sync == "on-demand":
             await self.sync.load_more()
+        try:
+            await self.sync.labels()  # names for label: and the rows (one request)
+        except LemlistError as error:  # the inbox works without them
+            self.log.warning(f"labels not fetched: {error}")
         if self._crawl_wanted():
             # In the same worker: the rest of the inbox, with its progress shown.
             self._show_progress()
@@ -611,9 +1030,6 @@ class InboxScreen(Screen[None]):
         await asyncio.sleep(THREAD_DEBOUNCE)
         return conversation.id, await self.sync.thread(conversation)
 
-    async def _mark_read(self, conversation: Conversation) -> Conversation:
-        return await self.sync.mark_read(conversation)
-
     def on_inbox_changed(self, message: InboxChanged) -> None:
         if message.user_id == self.user_id:
             self._apply()
@@ -641,7 +1057,7 @@ class InboxScreen(Screen[None]):
             if event.state is WorkerState.SUCCESS:
                 self._error = None
                 if isinstance(worker.result, str):
-                    self.notify(worker.result, timeout=3)
+                    self._say(worker.result)
             elif event.state is WorkerState.ERROR:
                 self._report(worker.error)
             self._apply()
@@ -649,17 +1065,13 @@ class InboxScreen(Screen[None]):
             if event.state is WorkerState.SUCCESS and worker.result is not None:
                 conversation_id, thread = worker.result
                 self.detail.show_thread(conversation_id, thread)
+                self._show_highlighted()  # the thread names the lead: its interest shows
             elif event.state is WorkerState.ERROR and self._thread_for is not None:
                 # Shown in the pane itself: a thread is not worth a notification.
                 self.detail.show_thread_error(self._thread_for, _sentence(worker.error))
             self._update_status()  # the rate-limit budget moved
-        elif worker.group == MARK:
-            if event.state is WorkerState.SUCCESS and isinstance(worker.result, Conversation):
-                name = clean_line(worker.result.contact.display_name, 40)
-                self.notify(f"Marked {name} read.", markup=False, timeout=3)
-            elif event.state is WorkerState.ERROR:
-                self._report(worker.error)
-            self._apply()
+        elif worker.group == OUTBOX and event.state is WorkerState.ERROR:
+            self._report(worker.error)  # the sender stopped: its rows wait for the next start
         elif worker.group in (COUNT, INDEX) and event.state is WorkerState.ERROR:
             # The filter still answers (from the index walk): nothing to tell the user.
             self.log.error(f"the filter's {worker.group} failed", worker.error)
@@ -669,7 +1081,7 @@ class InboxScreen(Screen[None]):
         if not isinstance(error, LemlistError):
             self.log.error("unexpected failure in a worker", error)
         self._error = sentence
-        self.notify(sentence, severity="error", markup=False)
+        self._say(sentence, severity="error", timeout=8)
         self._update_status()
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lemlist_tui.api.errors import NetworkError, NotFoundError
-from lemlist_tui.api.models import Conversation, InboxPage, ThreadPage
+from lemlist_tui.api.models import Conversation, InboxPage, Label, ThreadPage
 from lemlist_tui.db import InboxDatabase, PageWrite, SyncState
 from lemlist_tui.sync.pages import PagePlan, is_last_page, page_cap
 
@@ -424,12 +424,11 @@ class InboxSync:
             self.db.save_thread, contact_id, self.user_id, page, self._clock()
         )
 
-    async def mark_read(self, conversation: Conversation) -> Conversation:
-        """``markAsRead`` in lemlist, then locally; returns the read copy."""
-        client = self._require_client()
-        await client.mark_read(self._contact_of(conversation), self.user_id)
-        await asyncio.to_thread(self.db.mark_read, self.user_id, conversation.id)
-        return conversation.marked_read_for(self.user_id)
+    async def labels(self) -> tuple[Label, ...]:
+        """The team's labels from lemlist, then kept (the filter's ``label:`` reads them)."""
+        labels = await self._require_client().labels()
+        await asyncio.to_thread(self.db.save_labels, labels)
+        return labels
 
 
 def _fingerprint(page: InboxPage) -> int:

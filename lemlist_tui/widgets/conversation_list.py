@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
+from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -22,14 +23,16 @@ from textual.message import Message
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from lemlist_tui.db import ListRow, SortKey, StorageError
 from lemlist_tui.inbox import InboxRows
 from lemlist_tui.text import clean_line, relative_time
 
-__all__ = ["ConversationList", "channel_tags"]
+__all__ = ["ConversationList", "ListHeader", "channel_tags"]
 
 UNREAD_GLYPH = "●"
+SELECTED_GLYPH = "+"
 CURSOR_GLYPH = "▌"
 REPLIED_GLYPH = "↩"
 
@@ -43,8 +46,9 @@ _CHANNEL_TAGS = {
     "phone": "call",
 }
 
-# Cursor states in the strip cache's key.
+# Cursor states in the strip cache's key, and the bit of a selected row.
 _PLAIN, _CURSOR_BLURRED, _CURSOR_FOCUSED = 0, 1, 2
+_SELECTED = 4
 
 # Relative times ("5m") age: cached rows are redrawn this often (seconds).
 _TIME_REFRESH = 30.0
@@ -53,6 +57,12 @@ _TIME_REFRESH = 30.0
 _EMAIL_MIN_FLEX = 44
 # Below this widget width the channel tags go too: the name needs the room.
 _CHANNELS_MIN_WIDTH = 46
+
+_SORT_HEADERS = {
+    SortKey.LAST_ACTIVITY: "▼ activity",
+    SortKey.LAST_REPLY: "▼ last reply",
+    SortKey.CREATED: "▼ created",
+}
 
 _SHOWN_TIMES = {
     SortKey.LAST_ACTIVITY: "last_activity_at",
@@ -125,6 +135,8 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         "conversation-list--cursor",
         "conversation-list--unread",
         "conversation-list--dim",
+        "conversation-list--label",
+        "conversation-list--selected",
     }
 
     # Rows come and go on every filter key: their count moves the scrollbar's thumb, and
@@ -150,6 +162,12 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         }
         & > .conversation-list--dim {
             color: $text-muted;
+        }
+        & > .conversation-list--label {
+            color: $accent;
+        }
+        & > .conversation-list--selected {
+            background: $accent 30%;
         }
     }
     """
@@ -192,6 +210,13 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         def control(self) -> ConversationList:
             return self.conversation_list
 
+    class Resorted(Message):
+        """The sort shown or the columns changed (the header follows)."""
+
+        def __init__(self, conversation_list: ConversationList) -> None:
+            super().__init__()
+            self.conversation_list = conversation_list
+
     class NearEnd(Message):
         """The cursor (or the view) is within about two screens of the last row.
 
@@ -232,6 +257,8 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._shown_time = SortKey.LAST_ACTIVITY
         self._columns = _Columns(0)
         self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
+        self._label_names: dict[str, str] = {}
+        self._is_selected: Callable[[str], bool] | None = None
 
     # --- public state ----------------------------------------------------------------
 
@@ -301,6 +328,51 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             self._shown_time = key
             self._strips.clear()
             self.refresh()
+            self.post_message(self.Resorted(self))
+
+    @property
+    def label_names(self) -> dict[str, str]:
+        """Label id → name, for the labels shown in the rows (set by the screen)."""
+        return self._label_names
+
+    @label_names.setter
+    def label_names(self, names: dict[str, str]) -> None:
+        if names != self._label_names:
+            self._label_names = names
+            self._strips.clear()
+            self.refresh()
+
+    @property
+    def is_selected(self) -> Callable[[str], bool] | None:
+        """Whether a conversation is in the bulk selection (None: no selection)."""
+        return self._is_selected
+
+    @is_selected.setter
+    def is_selected(self, predicate: Callable[[str], bool] | None) -> None:
+        self._is_selected = predicate
+        self.refresh_marks()
+
+    def refresh_marks(self) -> None:
+        """Redraw every row: the selection changed."""
+        self._strips.clear()
+        self.refresh()
+
+    def label_tags(self, label_ids: Sequence[str]) -> str:
+        """``#hot #vip``: the names of ``label_ids`` (an unknown one by its id)."""
+        return " ".join(f"#{self._label_names.get(i) or i}" for i in label_ids)
+
+    def header_text(self) -> str:
+        """The column headers over the rows, the sort named on its column."""
+        width = self.scrollable_content_region.width if self.is_mounted else 0
+        columns = _Columns(width)
+        parts = ["   ", _fit("Contact", columns.name)]
+        if columns.email:
+            parts += [" ", _fit("Email · labels", columns.email)]
+        if columns.channels:
+            parts += [" ", _fit("Channels", columns.channels)]
+        time = columns.time + 2 + columns.opportunities
+        parts += [" ", _fit(_SORT_HEADERS[self._shown_time], time, right=True)]
+        return "".join(parts)[: max(0, width)]
 
     # --- feeding ---------------------------------------------------------------------
 
@@ -486,6 +558,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._update_virtual_size()
         self._scroll_to_cursor()
         self._check_near_end()
+        self.post_message(self.Resorted(self))  # the header's columns follow the width
 
     def on_focus(self) -> None:
         self.refresh_line(self._cursor)
@@ -513,13 +586,24 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         state = _PLAIN
         if index == self._cursor:
             state = _CURSOR_FOCUSED if self.has_focus else _CURSOR_BLURRED
-        key = (index, width, state)
+        selected = self._is_selected
+        if selected is None:
+            key = (index, width, state)
+            strip = self._strips.get(key)
+            if strip is None:
+                row = self._row(index)
+                if row is None:  # gone from the database since this view was read
+                    return Strip.blank(width, self.rich_style)
+                strip = self._strips[key] = self._render_row(row, state)
+            return strip
+        row = self._row(index)
+        if row is None:
+            return Strip.blank(width, self.rich_style)
+        marked = _SELECTED if selected(row.id) else 0
+        key = (index, width, state | marked)
         strip = self._strips.get(key)
         if strip is None:
-            row = self._row(index)
-            if row is None:  # gone from the database since this view was read
-                return Strip.blank(width, self.rich_style)
-            strip = self._strips[key] = self._render_row(row, state)
+            strip = self._strips[key] = self._render_row(row, state, selected=bool(marked))
         return strip
 
     def _render_empty(self, y: int, width: int) -> Strip:
@@ -532,13 +616,16 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         segments = [Segment(" " * left, base), Segment(text, dim)]
         return Strip(segments).adjust_cell_length(width, base)
 
-    def _render_row(self, row: ListRow, state: int) -> Strip:
+    def _render_row(self, row: ListRow, state: int, *, selected: bool = False) -> Strip:
         """One conversation as one line of plain segments (never markup)."""
         columns = self._columns
         unread = row.unread
         if state == _PLAIN:
             style = self.rich_style
             dim = self.get_component_rich_style("conversation-list--dim")
+            if selected:
+                mark = self.get_component_rich_style("conversation-list--selected", partial=True)
+                style, dim = style + mark, dim + mark
         else:
             style = dim = self.get_component_rich_style("conversation-list--cursor")
         if unread:
@@ -548,15 +635,34 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         when: datetime | None = getattr(row, _SHOWN_TIMES[self._shown_time])
         opportunities = row.opportunities
         segments = [
-            Segment(CURSOR_GLYPH if state != _PLAIN else " ", style),
+            Segment(
+                CURSOR_GLYPH if state != _PLAIN else SELECTED_GLYPH if selected else " ", style
+            ),
             Segment(UNREAD_GLYPH if unread else " ", style),
             Segment(" ", style),
             Segment(_fit(row.display_name, columns.name), style),
         ]
+        tags = self.label_tags(row.labels) if row.labels else ""
         if columns.email:
-            # The name column already shows the email when there is no name.
+            # The name column already shows the email when there is no name. Labels come
+            # first in the email's column: they are what triage looks for.
             email = row.email if row.name else None
-            segments += [Segment(" ", style), Segment(_fit(email or "", columns.email), dim)]
+            segments.append(Segment(" ", style))
+            if tags:
+                shown = clean_line(tags, columns.email)
+                label = (
+                    style
+                    if state != _PLAIN
+                    else self.get_component_rich_style("conversation-list--label")
+                )
+                segments.append(Segment(shown, label))
+                rest = columns.email - cell_len(shown)
+                if rest > 1:
+                    segments.append(Segment(" " + _fit(email or "", rest - 1), dim))
+                elif rest > 0:
+                    segments.append(Segment(" ", dim))
+            else:
+                segments.append(Segment(_fit(email or "", columns.email), dim))
         if columns.channels:
             tags = channel_tags(row.channels)
             segments += [Segment(" ", style), Segment(_fit(tags, columns.channels), dim)]
@@ -570,3 +676,22 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(_fit(f"${opportunities}" if opportunities else "", 3, right=True), style),
         ]
         return Strip(segments).adjust_cell_length(columns.width, style)
+
+
+class ListHeader(Widget):
+    """One line of column headers over a :class:`ConversationList`, its sort marked."""
+
+    DEFAULT_CSS = """
+    ListHeader {
+        height: 1;
+        color: $text-muted;
+        text-style: bold;
+    }
+    """
+
+    def __init__(self, target: ConversationList, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.target = target
+
+    def render(self) -> Text:
+        return Text(self.target.header_text(), no_wrap=True, overflow="crop", end="")

@@ -71,6 +71,7 @@ class DetailPane(VerticalScroll):
         self.clock = clock
         self.conversation: Conversation | None = None
         self.thread: ThreadPage | None = None
+        self.interest: bool | None = None
         self.thread_error: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -82,11 +83,19 @@ class DetailPane(VerticalScroll):
 
     # --- what the inbox screen calls -------------------------------------------------
 
-    def show(self, conversation: Conversation | None, thread: ThreadPage | None = None) -> None:
-        """Show ``conversation`` (None: nothing selected); its thread if already at hand.
+    def show(
+        self,
+        conversation: Conversation | None,
+        thread: ThreadPage | None = None,
+        *,
+        interest: bool | None = None,
+    ) -> None:
+        """Show ``conversation`` (None: nothing selected); its thread if already at hand;
+        ``interest``: the lead marked interested (True) or not (False) by this app.
 
         Showing a newer copy of the same conversation (after mark-read) keeps its thread.
         """
+        self.interest = interest
         same = (
             conversation is not None
             and self.conversation is not None
@@ -183,6 +192,10 @@ class DetailPane(VerticalScroll):
         if conversation.labels:
             labels = ", ".join(clean_line(label) for label in conversation.labels)
             rows.append(("Labels", literal(labels, VALUE_CELLS)))
+        interest = self.interest
+        if interest is not None:
+            said = "interested" if interest else "not interested"
+            rows.append(("Interest", Text(said, self._style("read" if interest else "muted"))))
         return title, rows
 
     def _read_state(self, conversation: Conversation) -> list[tuple[str, Text]]:

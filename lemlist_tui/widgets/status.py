@@ -13,6 +13,9 @@ __all__ = ["InboxStatus", "StatusLine"]
 
 Connection = Literal["online", "offline", "stale"]
 
+MUST_STAY = 2
+"""Parts kept at any width (cut at the line's end rather than dropped)."""
+
 
 @dataclass(frozen=True, slots=True)
 class InboxStatus:
@@ -40,6 +43,9 @@ class InboxStatus:
     rate_limit: int | None = None
     query: str = ""
     unread_only: bool = False
+    awaiting_only: bool = False
+    hint: str | None = None
+    """What the filter could not use (an unknown term), in a sentence."""
     sort: str = "last activity"
     busy: str | None = None
     """What is loading right now, e.g. ``loading page 3``."""
@@ -47,10 +53,15 @@ class InboxStatus:
     """The last network failure, until a sync succeeds again."""
     arrived: str | None = None
     """New conversations the last refreshes brought, e.g. ``3 new 2m ago``."""
+    selected: int = 0
+    """Conversations in the bulk selection."""
+    outbox: str | None = None
+    """What the outbox holds, e.g. ``3 to send`` or ``1 refused: Label not found``."""
+    outbox_failed: bool = False
 
     @property
     def filtered(self) -> bool:
-        return bool(self.query) or self.unread_only
+        return bool(self.query) or self.unread_only or self.awaiting_only
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +106,14 @@ class StatusLine(Widget):
             return Text("")
         parts = _parts(self.status)
         width = max(self.size.width, 1)
-        # Drop the least important parts until the rest fits on the line.
-        while len(parts) > 1 and _width(parts) > width:
-            parts.remove(max(parts, key=lambda part: part.keep))
+        # Drop the least important parts until the rest fits on the line; what must stay
+        # (counts, the selection, the outbox, an error: ``keep`` ≤ 2) is cut at the end
+        # rather than dropped.
+        while _width(parts) > width:
+            least = max(reversed(parts), key=lambda part: part.keep)
+            if least.keep <= MUST_STAY:
+                break
+            parts.remove(least)
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         for index, part in enumerate(parts):
             if index:
@@ -126,6 +142,13 @@ def _parts(status: InboxStatus) -> list[_Part]:
         shown = f"{status.shown:,}" if status.shown_exact else f"≥ {status.shown:,}"
         parts.append(_Part(f"{shown} shown", "status--count", 1))
     parts.append(_Part(count, "status--count", 1))
+    if status.selected:
+        parts.append(_Part(f"{status.selected:,} selected (esc clears)", "status--filter", 1))
+    if status.hint:
+        parts.append(_Part(f"⚠ {status.hint}", "status--error", 2))
+    if status.outbox:
+        style = "status--error" if status.outbox_failed else "status--busy"
+        parts.append(_Part(status.outbox, style, 2))
     if status.error:
         parts.append(_Part(f"⚠ {status.error}", "status--error", 2))
     if status.arrived:
@@ -146,6 +169,8 @@ def _parts(status: InboxStatus) -> list[_Part]:
     filters = []
     if status.unread_only:
         filters.append("unread only")
+    if status.awaiting_only:
+        filters.append("awaiting an answer")
     if status.query:
         filters.append(f"filter “{status.query}”")
     if filters:

@@ -33,7 +33,9 @@ from lemlist_tui.api.client import LemlistClient, RetryPolicy
 from lemlist_tui.api.models import Conversation
 from lemlist_tui.api.ratelimit import SlidingWindowLimiter
 from lemlist_tui.db import DB_NAME, InboxDatabase
+from lemlist_tui.db.outbox import Action, Kind, Outbox
 from lemlist_tui.sync import InboxSync
+from lemlist_tui.sync.sender import OutboxSender
 
 
 def say(line: str) -> None:
@@ -43,7 +45,7 @@ def say(line: str) -> None:
 
 def instrument(db: InboxDatabase, user: str, stall: float | None) -> None:
     """Wrap the database's writes so that each says when it starts and when it is done."""
-    real_store, real_mark = db.store_page, db.mark_read
+    real_store = db.store_page
     held = {c.id for c in db.iter_conversations(user)}
 
     def store_page(user_id: str, conversations: Sequence[Conversation], *a: Any, **k: Any) -> Any:
@@ -53,14 +55,7 @@ def instrument(db: InboxDatabase, user: str, stall: float | None) -> None:
         say("committed")
         return written
 
-    def mark_read(user_id: str, conversation_id: str) -> bool:
-        say(f"marking {conversation_id}")
-        done = real_mark(user_id, conversation_id)
-        say(f"marked {conversation_id}")
-        return done
-
     db.store_page = store_page  # type: ignore[method-assign]
-    db.mark_read = mark_read  # type: ignore[method-assign]
     if stall is None:
         return
     # The merge runs inside store_page's transaction (BEGIN IMMEDIATE … COMMIT). The first
@@ -117,8 +112,15 @@ async def main(base_url: str, user: str, folder: str, mode: str, stall: float | 
             await sync.crawl()
             await sync.refresh()
         else:
+            # As the app marks read: through the outbox (read here at once), then sent.
+            outbox = Outbox(db)
+            sender = OutboxSender(outbox, client)
             for conversation in list(db.iter_conversations(user, unread_only=True)):
-                await sync.mark_read(conversation)
+                assert conversation.contact_id is not None
+                say(f"marking {conversation.id}")
+                outbox.add([Action(Kind.READ, conversation.contact_id, conversation.id, user)])
+                say(f"marked {conversation.id}")
+                await sender.drain()
             await sync.refresh()
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_waits import all_done, wait_finite
 from demo_fixtures import running_demo
 from reliability_support import (
     FIGURES,
@@ -39,6 +40,7 @@ from lemlist_tui.db import InboxDatabase
 from lemlist_tui.demo import DemoConfig, DemoLemlist, Fault
 from lemlist_tui.screens import InboxScreen
 from lemlist_tui.session import Session
+from lemlist_tui.widgets.status import StatusLine
 
 KEY = "sk-app-faults-9c41d07be2"
 FIXED = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
@@ -90,9 +92,9 @@ async def settle(pilot: Pilot[None]) -> None:
     for _ in range(200):
         # A failed worker makes the waiter raise; the app handles the failure itself.
         with contextlib.suppress(WorkerFailed):
-            await app.workers.wait_for_complete()
+            await wait_finite(app)
         await pilot.pause()
-        if all(worker.is_finished for worker in app.workers):
+        if all_done(app):
             return
     raise AssertionError("the app's workers never settled")
 
@@ -148,14 +150,19 @@ async def test_the_app_keeps_its_rows_and_says_what_failed(
             assert sorted(rows) == sorted(demo.conversation_ids())
             for name, (install, words) in APP_FAULTS.items():
                 install(demo, transport)
-                failures += await _actions(pilot, screen, name, words, rows, user)
+                marked: list[str] = []
+                failures += await _actions(pilot, screen, name, words, rows, user, marked)
                 demo.faults.clear()
                 transport.refuse_port = None
-                # Back to normal: the next refresh works and clears the error.
+                # Back to normal: the next refresh works and clears the error; the
+                # outbox goes out (a refused action when the user says retry).
                 await pilot.press("r")
+                screen.action_retry_outbox()
                 await settle(pilot)
                 assert screen._error is None, f"{name}: still failing after the fault"
                 assert [c.id for c in screen.conversation_list.rows] == rows
+                assert screen.outbox.summary().empty, f"{name}: the outbox kept its action"
+                assert all(demo.is_read(c, user) for c in marked), f"{name}: never sent"
     finally:
         await session.aclose()
     assert not failures, "\n".join(failures)
@@ -165,7 +172,13 @@ async def test_the_app_keeps_its_rows_and_says_what_failed(
 
 
 async def _actions(
-    pilot: Pilot[None], screen: InboxScreen, name: str, words: str, rows: list[str], user: str
+    pilot: Pilot[None],
+    screen: InboxScreen,
+    name: str,
+    words: str,
+    rows: list[str],
+    user: str,
+    pending: list[str],
 ) -> list[str]:
     """r, a, a thread, m under one fault; returns what went wrong (empty: survived)."""
     app = pilot.app
@@ -213,7 +226,8 @@ async def _actions(
     else:
         outcome("thread", None)
 
-    # Mark read: refused by the fault, so still unread here and on the server.
+    # Mark read goes through the outbox: read here at once; lemlist refused, so the
+    # action waits in the outbox with the reason, for the status line, not a toast.
     highlighted = screen.conversation_list.highlighted
     assert highlighted is not None
     if not highlighted.unread:
@@ -221,12 +235,20 @@ async def _actions(
     before = error_notes(app)
     await pilot.press("m")
     await settle(pilot)
-    problem = said(since(app, before))
     held = screen.session.db.conversation(highlighted.id)
-    shown = screen.conversation_list.highlighted
-    if problem is None and (held is None or not held.is_unread_for(user)):
-        problem = "marked read in the database although lemlist refused"
-    if problem is None and (shown is None or shown.id != highlighted.id or not shown.unread):
-        problem = "marked read in the list although lemlist refused"
+    summary = screen.outbox.summary()
+    status = str(screen.query_one(StatusLine).render())
+    problem = None
+    if held is None or held.is_unread_for(user):
+        problem = "not marked read here at once"
+    elif summary.pending + summary.failed != 1:
+        problem = f"the outbox holds {summary!r}"
+    elif summary.error is None or words not in summary.error or KEY in summary.error:
+        problem = f"the outbox's reason is {summary.error!r}"
+    elif "to send" not in status and "refused" not in status:
+        problem = f"the status line does not say it: {status!r}"
+    elif since(app, before):
+        problem = f"a notification too: {since(app, before)!r}"
+    pending.append(highlighted.id)
     outcome("mark read", problem)
     return failures

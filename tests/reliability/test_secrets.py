@@ -34,8 +34,10 @@ from reliability_support import (
 from lemlist_tui.api.client import account_fingerprint
 from lemlist_tui.api.errors import LemlistError
 from lemlist_tui.db import DB_NAME, InboxDatabase
+from lemlist_tui.db.outbox import Action, Kind, Outbox
 from lemlist_tui.demo import DemoConfig, DemoLemlist, Fault
 from lemlist_tui.sync import InboxSync
+from lemlist_tui.sync.sender import OutboxSender
 
 KEY = "sk-secret-7Hq2Lw9Xv4Rz8Kp3"
 OTHER_KEY = "sk-other-1Mn5Bc6Vd0Jf2Gh7"
@@ -106,7 +108,12 @@ async def test_not_in_the_database_the_logs_or_any_error(
             await sync.crawl()
             first = next(db.iter_conversations(sync.user_id))
             await sync.thread(first)
-            await sync.mark_read(next(db.iter_conversations(sync.user_id, unread_only=True)))
+            unread = next(db.iter_conversations(sync.user_id, unread_only=True))
+            assert unread.contact_id is not None
+            outbox = Outbox(db)
+            outbox.add([Action(Kind.READ, unread.contact_id, unread.id, sync.user_id)])
+            await OutboxSender(outbox, client).drain()
+            assert outbox.summary().empty
             # Servers and proxies that echo what they were sent, in every failure the
             # client knows.
             basic = base64.b64encode(f":{KEY}".encode()).decode()

@@ -1,0 +1,565 @@
+"""The outbox: every change the app makes in lemlist, applied locally at once, sent later.
+
+No ``textual`` import. An action (mark read, label, unlabel, interested, not interested)
+is one row of the ``outbox`` table, written in the same transaction as its local effect,
+so a crash leaves both or neither. One user action is one *group* (a bulk mark-read of 37
+conversations is one group of 37 rows); :meth:`Outbox.undo` takes back the newest group.
+
+States: ``pending`` (waiting to be sent), ``sending`` (a request is out), ``sent``,
+``failed`` (lemlist refused it: kept with the reason until retried or undone). Every
+triage action is idempotent in lemlist, so a row found ``sending`` at start (the process
+died while its request was out) goes back to ``pending``.
+"""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lemlist_tui.db.store import InboxDatabase, reads
+
+__all__ = [
+    "Action",
+    "Kind",
+    "Outbox",
+    "OutboxSummary",
+    "Queued",
+    "Sendable",
+    "Undone",
+]
+
+KEEP_SENT = 1000
+"""Sent rows kept (newest first): the undo of a sent label, the read overlay of a page
+fetched before its mark-read went out."""
+
+
+class Kind(enum.StrEnum):
+    READ = "read"
+    LABEL = "label"
+    UNLABEL = "unlabel"
+    INTERESTED = "interested"
+    NOT_INTERESTED = "not_interested"
+
+    @property
+    def inverse(self) -> Kind | None:
+        """The action that takes this one back in lemlist; None for a mark-read, which
+        lemlist cannot take back (there is no "mark unread")."""
+        return _INVERSE.get(self)
+
+    @property
+    def undoable_after_send(self) -> bool:
+        return self in (Kind.LABEL, Kind.UNLABEL)
+
+
+_WORDS = {
+    Kind.READ: "mark read",
+    Kind.LABEL: "label",
+    Kind.UNLABEL: "label removal",
+    Kind.INTERESTED: "interested",
+    Kind.NOT_INTERESTED: "not interested",
+}
+
+_INVERSE = {
+    Kind.LABEL: Kind.UNLABEL,
+    Kind.UNLABEL: Kind.LABEL,
+    Kind.INTERESTED: Kind.NOT_INTERESTED,
+    Kind.NOT_INTERESTED: Kind.INTERESTED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One change to make in lemlist.
+
+    ``user_id`` is who reads (a mark-read); ``target`` the label id (labels) or the lead
+    id (interest); ``conversation_id`` the conversation a mark-read applies to locally.
+    """
+
+    kind: Kind
+    contact_id: str
+    conversation_id: str | None = None
+    user_id: str | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sendable:
+    """An outbox row the sender may send now."""
+
+    id: int
+    action: Action
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What :meth:`Outbox.add` did: ``queued`` rows to send (in group ``group``),
+    ``cancelled`` pending opposites taken back instead, ``unchanged`` already so."""
+
+    group: int | None
+    queued: int
+    cancelled: int
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class Undone:
+    """What :meth:`Outbox.undo` did, for its one-line notice."""
+
+    kinds: tuple[Kind, ...]
+    """The kinds in the group undone (empty: nothing to undo)."""
+    withdrawn: int
+    """Pending or failed rows removed before lemlist heard of them."""
+    reversed: int
+    """Sent label changes for which the opposite was queued."""
+    final: int
+    """Rows already sent that lemlist cannot take back (mark-read, interest)."""
+    conversation_id: str | None = None
+    """The conversation the group's first action was on (where the cursor goes back)."""
+
+    @property
+    def nothing(self) -> bool:
+        return not self.kinds
+
+    def sentence(self) -> str:
+        """One line for the notice."""
+        if self.nothing:
+            if self.final:
+                return (
+                    "Nothing left to undo: a change sent to lemlist (mark read, interest) is final."
+                )
+            return "Nothing to undo."
+        what = " and ".join(_WORDS[kind] for kind in self.kinds)
+        parts = []
+        if self.withdrawn:
+            parts.append(f"Undone: {what} ({self.withdrawn:,}), before lemlist heard of it.")
+        if self.reversed:
+            parts.append(
+                f"Undone: {what} ({self.reversed:,}); the reverse is on its way to lemlist."
+            )
+        if self.final:
+            parts.append(f"{self.final:,} already sent: lemlist cannot take those back.")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxSummary:
+    """The status line's part: rows to send, rows refused, and the newest reason."""
+
+    pending: int = 0
+    failed: int = 0
+    error: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.pending and not self.failed
+
+    def sentence(self, *, offline: bool = False) -> str | None:
+        """The status line's words for it: ``3 to send``, ``2 waiting to go out
+        (offline)``, ``1 refused: Label not found (R retries)``; None when empty."""
+        parts = []
+        if self.pending:
+            if offline:
+                parts.append(f"{self.pending:,} waiting to go out (offline)")
+            elif self.error:
+                parts.append(f"{self.pending:,} to send, waiting: {self.error}")
+            else:
+                parts.append(f"{self.pending:,} to send")
+        if self.failed:
+            reason = f": {self.error}" if self.error and not self.pending else ""
+            parts.append(f"{self.failed:,} refused{reason}")
+        return ", ".join(parts) or None
+
+
+_OPEN = ("pending", "sending", "failed")
+_ROW = "id, kind, contact_id, conversation_id, user_id, target, attempts"
+
+
+def _action(row: Sequence[Any]) -> Action:
+    return Action(Kind(row[1]), row[2], row[3], row[4], row[5])
+
+
+class Outbox:
+    """The outbox of one account's database (``db``); writes go through its writer."""
+
+    def __init__(self, db: InboxDatabase, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self._clock = clock
+
+    # --- the local state an action changes ----------------------------------------------
+
+    @staticmethod
+    def _local(connection: sqlite3.Connection, action: Action) -> str | None:
+        """The local value ``action`` changes, as text (None: nothing held)."""
+        kind = action.kind
+        if kind is Kind.READ:
+            row = connection.execute(
+                "SELECT i.unread FROM inbox i JOIN conversations c ON c.local_id = i.conversation "
+                "WHERE c.id = ? AND i.user_id = ?",
+                (action.conversation_id, action.user_id),
+            ).fetchone()
+            return None if row is None else str(row[0])
+        if kind in (Kind.LABEL, Kind.UNLABEL):
+            # Applied by the app, or listed by lemlist on the contact's conversation.
+            row = connection.execute(
+                "SELECT 1 FROM contact_labels WHERE contact_id = ? AND label_id = ? "
+                "UNION ALL SELECT 1 FROM conversations AS c, json_each(c.labels) AS l "
+                "WHERE c.contact_id = ? AND l.value = ? LIMIT 1",
+                (action.contact_id, action.target, action.contact_id, action.target),
+            ).fetchone()
+            return "1" if row else "0"
+        row = connection.execute(
+            "SELECT interested FROM lead_interest WHERE lead_id = ?", (action.target,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    @staticmethod
+    def _effect(kind: Kind) -> str:
+        """The local value after ``kind`` (unread "0"; label present "1"; interest)."""
+        return {
+            Kind.READ: "0",
+            Kind.LABEL: "1",
+            Kind.UNLABEL: "0",
+            Kind.INTERESTED: "1",
+            Kind.NOT_INTERESTED: "0",
+        }[kind]
+
+    @staticmethod
+    def _set_local(connection: sqlite3.Connection, action: Action, value: str | None) -> None:
+        kind = action.kind
+        if kind is Kind.READ:
+            if value is None:
+                return
+            local = connection.execute(
+                "SELECT local_id FROM conversations WHERE id = ?", (action.conversation_id,)
+            ).fetchone()
+            if local is None:
+                return
+            connection.execute(
+                "UPDATE inbox SET unread = ? WHERE user_id = ? AND conversation = ?",
+                (int(value), action.user_id, local[0]),
+            )
+            connection.execute(
+                "INSERT INTO participants (conversation, user_id, sender, read) "
+                "VALUES (?, ?, 0, ?) ON CONFLICT DO UPDATE SET read = excluded.read",
+                (local[0], action.user_id, 1 - int(value)),
+            )
+        elif kind in (Kind.LABEL, Kind.UNLABEL):
+            if value == "1":
+                connection.execute(
+                    "INSERT OR IGNORE INTO contact_labels (contact_id, label_id) VALUES (?, ?)",
+                    (action.contact_id, action.target),
+                )
+            else:
+                connection.execute(
+                    "DELETE FROM contact_labels WHERE contact_id = ? AND label_id = ?",
+                    (action.contact_id, action.target),
+                )
+                # As lemlist will list it once it has heard (the next sync rewrites it).
+                connection.execute(
+                    "UPDATE conversations SET labels = (SELECT json_group_array(value) "
+                    "FROM json_each(labels) WHERE value != ?) "
+                    "WHERE contact_id = ? AND labels != '[]'",
+                    (action.target, action.contact_id),
+                )
+        elif value is None:
+            connection.execute("DELETE FROM lead_interest WHERE lead_id = ?", (action.target,))
+        else:
+            connection.execute(
+                "INSERT OR REPLACE INTO lead_interest (lead_id, interested) VALUES (?, ?)",
+                (action.target, int(value)),
+            )
+
+    # --- adding and taking back ------------------------------------------------------------
+
+    def add(self, actions: Sequence[Action]) -> Queued:
+        """Apply ``actions`` locally and queue them, as one group, in one transaction.
+
+        An action whose effect is already there locally is not queued (``m`` twice sends
+        once); one whose opposite is still pending takes that back instead of queuing.
+        """
+
+        def work(connection: sqlite3.Connection) -> Queued:
+            group = self._next_group(connection)
+            queued = cancelled = unchanged = 0
+            now = self._clock()
+            for action in actions:
+                if self._cancel_opposite(connection, action):
+                    cancelled += 1
+                before = self._local(connection, action)
+                after = self._effect(action.kind)
+                if before == after or (action.kind is Kind.READ and before is None):
+                    unchanged += 1
+                    continue
+                if self._open_twin(connection, action):
+                    unchanged += 1
+                    continue
+                self._set_local(connection, action, after)
+                connection.execute(
+                    "INSERT INTO outbox (grp, kind, contact_id, conversation_id, user_id, "
+                    "target, previous, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        group, action.kind.value, action.contact_id, action.conversation_id,
+                        action.user_id, action.target, before, now,
+                    ),
+                )  # fmt: skip
+                queued += 1
+            return Queued(group if queued else None, queued, cancelled, unchanged)
+
+        return self.db.write("written", work)
+
+    @staticmethod
+    def _next_group(connection: sqlite3.Connection) -> int:
+        row = connection.execute("SELECT coalesce(max(grp), 0) + 1 FROM outbox").fetchone()
+        return int(row[0])
+
+    @staticmethod
+    def _match(action: Action, kind: Kind) -> tuple[str, tuple[Any, ...]]:
+        return (
+            "kind = ? AND contact_id = ? AND user_id IS ? AND target IS ?",
+            (kind.value, action.contact_id, action.user_id, action.target),
+        )
+
+    def _open_twin(self, connection: sqlite3.Connection, action: Action) -> bool:
+        where, args = self._match(action, action.kind)
+        row = connection.execute(
+            f"SELECT 1 FROM outbox WHERE {where} AND state IN (?, ?, ?) AND undone = 0",
+            (*args, *_OPEN),
+        ).fetchone()
+        return row is not None
+
+    def _cancel_opposite(self, connection: sqlite3.Connection, action: Action) -> bool:
+        """Take back a pending (not yet sent) opposite of ``action``: neither is sent."""
+        inverse = action.kind.inverse
+        if inverse is None:
+            return False
+        where, args = self._match(action, inverse)
+        row = connection.execute(
+            f"SELECT id, previous FROM outbox WHERE {where} AND state IN ('pending', 'failed') "
+            "AND undone = 0 ORDER BY id DESC LIMIT 1",
+            args,
+        ).fetchone()
+        if row is None:
+            return False
+        connection.execute("DELETE FROM outbox WHERE id = ?", (row[0],))
+        self._set_local(connection, Action(inverse, *_fields(action)), row[1])
+        return True
+
+    def undo(self) -> Undone:
+        """Take back the newest group that can still be taken back.
+
+        Rows not sent yet are withdrawn and their local effect reverted; sent label
+        changes get their opposite queued; a sent mark-read or interest is final (lemlist
+        has no "unread"), and is said so.
+        """
+
+        def work(connection: sqlite3.Connection) -> Undone:
+            row = connection.execute(
+                "SELECT grp FROM outbox WHERE undone = 0 AND undoes IS NULL AND ("
+                "state IN ('pending', 'failed', 'sending') "
+                "OR (state = 'sent' AND kind IN ('label', 'unlabel'))"
+                ") ORDER BY grp DESC LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return self._final_only(connection)
+            group = int(row[0])
+            rows = connection.execute(
+                f"SELECT {_ROW}, state, previous FROM outbox WHERE grp = ? ORDER BY id DESC",
+                (group,),
+            ).fetchall()
+            withdrawn = reversed_ = final = 0
+            inverse_group: int | None = None
+            kinds: list[Kind] = []
+            for entry in rows:
+                action = _action(entry)
+                state, previous = entry[7], entry[8]
+                kinds.append(action.kind)
+                if state in ("pending", "failed"):
+                    connection.execute("DELETE FROM outbox WHERE id = ?", (entry[0],))
+                    self._set_local(connection, action, previous)
+                    withdrawn += 1
+                    continue
+                inverse = action.kind.inverse
+                if inverse is None or not action.kind.undoable_after_send:
+                    final += 1
+                else:
+                    if inverse_group is None:
+                        inverse_group = self._next_group(connection)
+                    undo = Action(inverse, *_fields(action))
+                    self._set_local(connection, undo, self._effect(inverse))
+                    connection.execute(
+                        "INSERT INTO outbox (grp, kind, contact_id, conversation_id, user_id, "
+                        "target, previous, created_at, undoes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            inverse_group, inverse.value, action.contact_id,
+                            action.conversation_id, action.user_id, action.target,
+                            self._effect(action.kind), self._clock(), group,
+                        ),
+                    )  # fmt: skip
+                    reversed_ += 1
+                connection.execute("UPDATE outbox SET undone = 1 WHERE id = ?", (entry[0],))
+            first = rows[-1][3] if rows else None
+            return Undone(tuple(dict.fromkeys(kinds)), withdrawn, reversed_, final, first)
+
+        return self.db.write("written", work)
+
+    @staticmethod
+    def _final_only(connection: sqlite3.Connection) -> Undone:
+        """Nothing can be taken back; say whether the newest action is a final one."""
+        row = connection.execute(
+            "SELECT kind FROM outbox WHERE undone = 0 AND undoes IS NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return Undone((), 0, 0, 0)
+        return Undone((), 0, 0, 1)
+
+    # --- the sender's side -------------------------------------------------------------
+
+    def recover(self) -> int:
+        """At start: rows left ``sending`` by a process that died go back to pending (every
+        triage action is idempotent in lemlist); old sent rows are dropped."""
+
+        def work(connection: sqlite3.Connection) -> int:
+            back = connection.execute(
+                "UPDATE outbox SET state = 'pending' WHERE state = 'sending'"
+            ).rowcount
+            connection.execute(
+                "DELETE FROM outbox WHERE state = 'sent' AND id NOT IN "
+                "(SELECT id FROM outbox WHERE state = 'sent' ORDER BY id DESC LIMIT ?)",
+                (KEEP_SENT,),
+            )
+            return int(back)
+
+        return self.db.write("written", work)
+
+    @reads
+    def sendable(self, limit: int) -> list[Sendable]:
+        """Up to ``limit`` pending rows to send at once, oldest first, at most one per
+        contact, and none behind an earlier row of that contact still out or refused (the
+        order of a label and its removal matters)."""
+        rows = self.db.read_connection.execute(
+            f"SELECT {_ROW}, state FROM outbox WHERE state IN (?, ?, ?) ORDER BY id",
+            _OPEN,
+        ).fetchall()
+        chosen: list[Sendable] = []
+        blocked: set[str] = set()
+        for row in rows:
+            contact = row[2]
+            if contact in blocked:
+                continue
+            blocked.add(contact)
+            if row[7] == "pending":
+                chosen.append(Sendable(row[0], _action(row), row[6]))
+                if len(chosen) >= limit:
+                    break
+        return chosen
+
+    def sending(self, ids: Sequence[int]) -> list[int]:
+        """Mark ``ids`` as out; returns those still pending (an undo may have won)."""
+
+        def work(connection: sqlite3.Connection) -> list[int]:
+            taken: list[int] = []
+            for row_id in ids:
+                cursor = connection.execute(
+                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+                    "WHERE id = ? AND state = 'pending'",
+                    (row_id,),
+                )
+                if cursor.rowcount:
+                    taken.append(row_id)
+            return taken
+
+        return self.db.write("written", work)
+
+    def sent(self, row_id: int) -> None:
+        self.db.write(
+            "written",
+            lambda c: c.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, error = NULL WHERE id = ?",
+                (self._clock(), row_id),
+            ),
+        )
+
+    def back(self, row_id: int, reason: str) -> None:
+        """Not sent, worth another try later (lemlist unreachable, busy, a 5xx)."""
+        self.db.write(
+            "written",
+            lambda c: c.execute(
+                "UPDATE outbox SET state = 'pending', error = ? WHERE id = ?", (reason, row_id)
+            ),
+        )
+
+    def failed(self, row_id: int, reason: str) -> None:
+        """Refused by lemlist: kept, with why, until retried or undone."""
+        self.db.write(
+            "written",
+            lambda c: c.execute(
+                "UPDATE outbox SET state = 'failed', error = ? WHERE id = ?", (reason, row_id)
+            ),
+        )
+
+    def retry_failed(self) -> int:
+        """Every refused row goes back to pending; returns how many."""
+
+        def work(connection: sqlite3.Connection) -> int:
+            return int(
+                connection.execute(
+                    "UPDATE outbox SET state = 'pending' WHERE state = 'failed'"
+                ).rowcount
+            )
+
+        return self.db.write("written", work)
+
+    # --- reading -------------------------------------------------------------------------
+
+    @reads
+    def summary(self) -> OutboxSummary:
+        pending, failed = self.db.read_connection.execute(
+            "SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')), "
+            "count(*) FILTER (WHERE state = 'failed') FROM outbox"
+        ).fetchone()
+        error = self.db.read_connection.execute(
+            "SELECT error FROM outbox WHERE state IN ('pending', 'failed') "
+            "AND error IS NOT NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return OutboxSummary(int(pending), int(failed), error[0] if error else None)
+
+    @reads
+    def rows(self) -> list[tuple[Action, str, str | None]]:
+        """Every row not sent yet, oldest first, with its state and reason."""
+        return [
+            (_action(row), row[7], row[8])
+            for row in self.db.read_connection.execute(
+                f"SELECT {_ROW}, state, error FROM outbox WHERE state IN (?, ?, ?) ORDER BY id",
+                _OPEN,
+            )
+        ]
+
+    @reads
+    def labels_of(self, contact_id: str) -> list[str]:
+        """Label ids on ``contact_id`` as the app knows them: listed by lemlist on its
+        conversation, and applied by the app (its pending changes included)."""
+        return [
+            row[0]
+            for row in self.db.read_connection.execute(
+                "SELECT label_id FROM contact_labels WHERE contact_id = ? "
+                "UNION SELECT l.value FROM conversations AS c, json_each(c.labels) AS l "
+                "WHERE c.contact_id = ? ORDER BY 1",
+                (contact_id, contact_id),
+            )
+        ]
+
+    @reads
+    def interest_of(self, lead_id: str) -> bool | None:
+        row = self.db.read_connection.execute(
+            "SELECT interested FROM lead_interest WHERE lead_id = ?", (lead_id,)
+        ).fetchone()
+        return None if row is None else bool(row[0])
+
+
+def _fields(action: Action) -> tuple[str, str | None, str | None, str | None]:
+    return (action.contact_id, action.conversation_id, action.user_id, action.target)

@@ -1,0 +1,150 @@
+"""The filter's language: free text plus ``is:``, ``label:``, ``channel:`` and ``has:``.
+
+No ``textual`` import. ``is:unread label:hot acme`` keeps the unread conversations
+labelled "hot" whose contact's name or email contains "acme". Every term must hold. A
+term this language does not know is not silently dropped: it is named in
+:attr:`Query.problems`, one sentence the screen shows, and left out of the filter.
+
+| term | keeps |
+|---|---|
+| ``is:unread`` / ``is:read`` | unread / read for the user shown |
+| ``is:awaiting`` | the contact wrote last and nobody answered since |
+| ``label:NAME`` (``label:"big deal"``) | labelled NAME (a label the app applied) |
+| ``channel:linkedin`` | the conversation has that channel |
+| ``has:deal`` | the conversation has an opportunity |
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from lemlist_tui.db.schema import MISSING
+from lemlist_tui.db.search import fold, query_terms
+
+__all__ = ["AWAITING_SLACK_US", "Facets", "Query", "parse_query"]
+
+AWAITING_SLACK_US = 1_000_000
+"""A reply at most this long (µs) before the last activity is still the last word: the
+two stamps of one message may differ by a few milliseconds."""
+
+_IS = ("unread", "read", "awaiting")
+_HAS = ("deal",)
+_KNOWN = ("is:", "label:", "channel:", "has:")
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """The structured part of a query, as SQL conditions on ``inbox AS i`` (and
+    ``conversations AS c`` when :attr:`needs_conversation`)."""
+
+    read: bool = False
+    awaiting: bool = False
+    labels: tuple[tuple[str, ...], ...] = ()
+    """One entry per ``label:`` term: the ids of the labels of that name (any of them)."""
+    channels: tuple[str, ...] = ()
+    has_deal: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self == _NO_FACETS
+
+    @property
+    def needs_conversation(self) -> bool:
+        return bool(self.labels or self.channels or self.has_deal)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """``WHERE`` conditions, each starting with `` AND``, and their values."""
+        sql = ""
+        params: list[Any] = []
+        if self.read:
+            sql += " AND i.unread = 0"
+        if self.awaiting:
+            sql += f" AND i.replied != {MISSING} AND i.replied >= i.activity - {AWAITING_SLACK_US}"
+        for ids in self.labels:
+            # Labels the app applied, and those lemlist lists on the conversation.
+            sql += (
+                " AND (c.contact_id IN (SELECT contact_id FROM contact_labels "
+                "WHERE label_id IN (SELECT value FROM json_each(?))) "
+                "OR EXISTS (SELECT 1 FROM json_each(c.labels) "
+                "WHERE value IN (SELECT value FROM json_each(?))))"
+            )
+            listed = orjson.dumps(list(ids)).decode()
+            params += (listed, listed)
+        for channel in self.channels:
+            sql += " AND instr(c.channels, ?) > 0"
+            params.append(orjson.dumps(channel).decode())
+        if self.has_deal:
+            sql += " AND c.opportunities != '[]'"
+        return sql, params
+
+
+_NO_FACETS = Facets()
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    terms: tuple[str, ...] = ()
+    """Folded free-text terms: each a substring of the contact's name or email."""
+    unread: bool = False
+    """``is:unread`` was asked for."""
+    facets: Facets = _NO_FACETS
+    problems: tuple[str, ...] = ()
+    """Sentences for the terms left out (unknown, or a label that does not exist)."""
+
+    @property
+    def hint(self) -> str | None:
+        return " ".join(self.problems) or None
+
+
+def parse_query(text: str, labels: Mapping[str, Sequence[str]] | None = None) -> Query:
+    """``text`` as a :class:`Query`. ``labels`` maps each label's folded name to its ids
+    (two labels may share a name)."""
+    try:
+        words = shlex.split(text)
+    except ValueError:  # an unclosed quote: the words as typed
+        words = text.split()
+    free: list[str] = []
+    unread = read = awaiting = has_deal = False
+    label_ids: list[tuple[str, ...]] = []
+    channels: list[str] = []
+    problems: list[str] = []
+    for word in words:
+        head, colon, value = word.partition(":")
+        key = head.lower()
+        if not colon or f"{key}:" not in _KNOWN:
+            if colon and key.isalpha() and not value.startswith("//"):
+                problems.append(
+                    f"“{head}:” is not a filter (is:, label:, channel:, has:); left out."
+                )
+                continue
+            free.append(word)
+            continue
+        if not value:
+            problems.append(f"“{head}:” needs a value; left out.")
+        elif key == "is":
+            state = value.lower()
+            if state not in _IS:
+                problems.append(f"“is:{value}” is not known (is:unread, is:read, is:awaiting).")
+            unread |= state == "unread"
+            read |= state == "read"
+            awaiting |= state == "awaiting"
+        elif key == "has":
+            if value.lower() not in _HAS:
+                problems.append(f"“has:{value}” is not known (has:deal).")
+            has_deal |= value.lower() == "deal"
+        elif key == "channel":
+            channels.append(value.lower())
+        else:
+            ids = tuple((labels or {}).get(fold(value), ()))
+            if not ids:
+                problems.append(f"No label is named “{value}”.")
+            label_ids.append(ids)
+    if unread and read:
+        problems.append("is:unread and is:read together match nothing.")
+    facets = Facets(read, awaiting, tuple(label_ids), tuple(channels), has_deal)
+    return Query(query_terms(" ".join(free)), unread, facets, tuple(problems))

@@ -1,0 +1,168 @@
+"""The outbox's sender: pending actions go out at lemlist's rate limit, one worker per app.
+
+No ``textual`` import. :meth:`OutboxSender.run` loops until cancelled: it takes what may
+be sent now (:meth:`Outbox.sendable`), sends those requests together through the client
+(whose limiter keeps them within 20 per 2 s), and records each outcome:
+
+- sent: done;
+- lemlist unreachable, busy, a 5xx, a rate limit outlasting the client's own waits, a
+  refused key: back to pending with the reason, and the sender waits (longer each time,
+  up to :data:`MAX_BACKOFF`) or until :meth:`OutboxSender.wake`;
+- refused (a 4xx): ``failed``, with lemlist's sentence, until retried or undone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from lemlist_tui.api.errors import AuthError, LemlistError
+from lemlist_tui.db.connection import StorageError
+from lemlist_tui.db.outbox import Action, Kind, Outbox, Sendable
+
+__all__ = ["MAX_BACKOFF", "ActionClient", "OutboxSender", "send_action"]
+
+AT_ONCE = 5
+"""Requests out together (the client's limiter still spaces them)."""
+FIRST_BACKOFF = 2.0
+MAX_BACKOFF = 60.0
+"""Seconds between tries while lemlist cannot be reached."""
+
+
+class ActionClient(Protocol):
+    """The client calls the sender makes (:class:`lemlist_tui.api.client.LemlistClient`)."""
+
+    async def mark_read(self, contact_id: str, user_id: str) -> None: ...
+
+    async def attach_labels(
+        self, contact_id: str, label_ids: list[str], *, append: bool = True
+    ) -> None: ...
+
+    async def detach_labels(self, contact_id: str, label_ids: list[str]) -> None: ...
+
+    async def set_interest(self, lead_id_or_email: str, interested: bool) -> None: ...
+
+
+async def send_action(client: ActionClient, action: Action) -> None:
+    """The one request that makes ``action`` happen in lemlist."""
+    kind = action.kind
+    if kind is Kind.READ:
+        await client.mark_read(action.contact_id, _required(action.user_id))
+    elif kind is Kind.LABEL:
+        await client.attach_labels(action.contact_id, [_required(action.target)], append=True)
+    elif kind is Kind.UNLABEL:
+        await client.detach_labels(action.contact_id, [_required(action.target)])
+    else:
+        await client.set_interest(_required(action.target), kind is Kind.INTERESTED)
+
+
+def _required(value: str | None) -> str:
+    if value is None:
+        raise ValueError("An outbox entry is damaged (a field is missing); z takes it back.")
+    return value
+
+
+class OutboxSender:
+    """Sends what ``outbox`` holds through ``client``; ``changed`` is called (on the loop)
+    after each batch, for the status line."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: ActionClient,
+        *,
+        changed: Callable[[], object] = lambda: None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.client = client
+        self._changed = changed
+        self._wake = asyncio.Event()
+        self._sleep = sleep
+        self.backoff = 0.0
+        """Seconds the sender waits before its next try (0: not waiting)."""
+        self.sent = 0
+        self.idle = False
+        """Waiting: for something to send, or out a backoff (for tests and the status)."""
+        self.error: str | None = None
+        """Why the outbox itself could not be written, when it could not."""
+        self.last_failure: LemlistError | None = None
+        """The newest failure lemlist answered with (for tests and the CLI)."""
+
+    def wake(self) -> None:
+        """Something was queued, or the user asked to retry: try now."""
+        self.backoff = 0.0
+        self.idle = False
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until cancelled."""
+        await asyncio.to_thread(self.outbox.recover)
+        while True:
+            self._wake.clear()
+            try:
+                batch = self.outbox.sendable(AT_ONCE)
+            except StorageError:
+                batch = []
+            if not batch:
+                self.idle = True
+                await self._wake.wait()
+                self.idle = False
+                continue
+            try:
+                stalled = await self.send(batch)
+                self.error = None
+            except StorageError as error:  # the outcome could not be written: try later
+                self.error = str(error)
+                stalled = True
+            self._changed()
+            if stalled:
+                self.backoff = min(MAX_BACKOFF, max(FIRST_BACKOFF, self.backoff * 2))
+                await self._pause(self.backoff)
+            else:
+                self.backoff = 0.0
+
+    async def drain(self) -> None:
+        """Send until nothing is sendable or a try stalls (for ``sync`` and tests)."""
+        await asyncio.to_thread(self.outbox.recover)
+        while batch := self.outbox.sendable(AT_ONCE):
+            if await self.send(batch):
+                return
+
+    async def send(self, batch: list[Sendable]) -> bool:
+        """Send ``batch`` together; True when lemlist could not be reached for any."""
+        taken = set(await asyncio.to_thread(self.outbox.sending, [row.id for row in batch]))
+        outcomes = await asyncio.gather(*(self._send_one(row) for row in batch if row.id in taken))
+        return any(outcomes)
+
+    async def _send_one(self, row: Sendable) -> bool:
+        try:
+            await send_action(self.client, row.action)
+        except LemlistError as error:
+            self.last_failure = error
+            if error.retryable or isinstance(error, AuthError):
+                await asyncio.to_thread(self.outbox.back, row.id, str(error))
+                return True
+            await asyncio.to_thread(self.outbox.failed, row.id, str(error))
+            return False
+        except ValueError as error:  # a row this version cannot send: say so, keep it
+            await asyncio.to_thread(self.outbox.failed, row.id, str(error))
+            return False
+        # Cancelled with the request out: the row stays "sending", and goes back to
+        # pending when a sender starts again (every triage action is idempotent).
+        await asyncio.to_thread(self.outbox.sent, row.id)
+        self.sent += 1
+        return False
+
+    async def _pause(self, seconds: float) -> None:
+        self.idle = True
+        try:
+            if self._sleep is not None:
+                await self._sleep(seconds)
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), seconds)
+        finally:
+            self.idle = False

@@ -1,0 +1,30 @@
+"""Waiting for an app's work to be done, without sleeping: every worker finished, except
+the outbox's sender, which runs for the app's life and is waited for until it is idle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.worker import Worker
+
+SENDER_GROUP = "outbox"
+
+
+def finite_workers(app: Any) -> list[Worker[Any]]:
+    return [worker for worker in app.workers if worker.group != SENDER_GROUP]
+
+
+def sender_idle(app: Any) -> bool:
+    sender = getattr(app.screen, "sender", None)
+    return sender is None or bool(sender.idle)
+
+
+def all_done(app: Any) -> bool:
+    return all(worker.is_finished for worker in finite_workers(app)) and sender_idle(app)
+
+
+async def wait_finite(app: Any) -> None:
+    """Wait for every worker but the sender (``wait_for_complete([])`` would wait for all)."""
+    workers = finite_workers(app)
+    if workers:
+        await app.workers.wait_for_complete(workers)

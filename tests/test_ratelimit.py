@@ -541,3 +541,22 @@ async def test_a_cancelled_request_frees_its_slot_after_a_window(fake: FakeTime)
     await fake.settle()
     assert limiter.in_window == 1
     assert await acquire_all(fake, limiter, 1) == [pytest.approx(1.5)]
+
+
+def test_the_budget_shown_refills_as_the_window_slides() -> None:
+    now = [100.0]
+    limiter = SlidingWindowLimiter(20, 2.0, clock=lambda: now[0])
+
+    async def take(n: int) -> None:
+        for _ in range(n):
+            await limiter.acquire()
+
+    asyncio.run(take(5))
+    assert limiter.budget() == (15, 0.0)
+    limiter.observe({"X-RateLimit-Remaining": "3"}, 200)  # someone else spends this key
+    assert limiter.budget()[0] == 3
+    now[0] += 2.1  # a window later: our starts and the server's word are both old
+    assert limiter.budget() == (20, 0.0)
+    limiter.pause_for(30)
+    left, hold = limiter.budget()
+    assert left == 20 and hold == pytest.approx(30)

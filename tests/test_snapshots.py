@@ -17,6 +17,7 @@ from test_app_flow import FIXED, app_settings, settle
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from lemlist_tui.api.ratelimit import SlidingWindowLimiter
 from lemlist_tui.app import make_app
 from lemlist_tui.config import Settings
 from lemlist_tui.demo import DemoConfig, DemoLemlist
@@ -37,6 +38,9 @@ def shoot(
 ) -> Iterator[Shoot]:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
+    # The budget refills as real time passes: pinned full, so a shot does not depend on
+    # how long ago the last request went out (tests/test_ratelimit.py checks the refill).
+    monkeypatch.setattr(SlidingWindowLimiter, "budget", lambda self: (self.limit, 0.0))
 
     def compare(
         size: tuple[int, int],

@@ -209,3 +209,23 @@ async def test_i_and_x_reach_lemlist_with_the_leads_id(tmp_path: Path) -> None:
         assert "not interested" in screen.detail.plain
         requests = [r.path for r in demo.log if r.path.startswith("/api/leads/")]
         assert requests == [f"/api/leads/interested/{lead}", f"/api/leads/notinterested/{lead}"]
+
+
+async def test_after_a_filter_the_cursor_is_on_the_first_match(tmp_path: Path) -> None:
+    async with running(tmp_path, config=ONE_USER) as (app, pilot, _session):
+        screen = inbox(app)
+        rows = screen.conversation_list.rows
+        # A conversation some way down whose email domain other conversations above share.
+        index, domain = next(
+            (i, rows[i].email.split("@")[1])
+            for i in range(10, len(rows))
+            if rows[i].email
+            and any(r.email and r.email.endswith(rows[i].email.split("@")[1]) for r in rows[:i])
+        )
+        screen.conversation_list.cursor = index
+        await pilot.press("slash", *domain)
+        await settle(pilot)
+        assert screen.conversation_list.cursor == 0
+        first = screen.conversation_list.highlighted
+        assert first is not None and first.email is not None and domain in first.email
+        assert screen.detail.conversation is not None and screen.detail.conversation.id == first.id

@@ -166,6 +166,20 @@ class SlidingWindowLimiter:
         """The server's last word on the budget, or None before any answer carried one."""
         return self._status
 
+    def budget(self) -> tuple[int, float]:
+        """(starts left in the window now, seconds of a server-asked hold still to run).
+
+        As it is now, not as the last answer left it: starts leave the window as it
+        slides. The server's last ``Remaining`` counts while it is fresher than a window
+        (someone else may spend this key too).
+        """
+        left = self.limit - self.in_window
+        status = self._status
+        fresh = status is not None and self._clock() - status.observed_at < self._span
+        if status is not None and status.remaining is not None and fresh:
+            left = min(left, status.remaining)
+        return max(0, left), self.hold_remaining
+
     @property
     def in_window(self) -> int:
         """Slots taken within the current window, requests still in flight included."""

@@ -52,6 +52,8 @@ __all__ = ["InboxScreen"]
 
 THREAD_DEBOUNCE = 0.15
 """Seconds a conversation stays highlighted before its thread is fetched (holding ↓)."""
+BUDGET_EVERY = 1.0
+"""Seconds between looks at the API budget while it refills."""
 REAPPLY_EVERY = 0.25
 """Seconds between re-reads of the list while a crawl commits pages."""
 STATUS_EVERY = 5.0
@@ -235,26 +237,27 @@ class InboxScreen(Screen[None]):
             )
             self.run_worker(self.sender.run(), group=OUTBOX, exit_on_error=False)
         self.set_interval(STATUS_EVERY, self._tick)
+        self.set_interval(BUDGET_EVERY, self._budget_tick)
         refresh_every = self.session.settings.refresh_every
         if refresh_every > 0 and not self.session.offline:
             self.set_interval(refresh_every, self._refresh_on_timer)
 
     # --- what is shown -----------------------------------------------------------------
 
-    def _apply(self, *, far: bool = True) -> None:
+    def _apply(self, *, far: bool = True, top: bool = False) -> None:
         """Read the current view from the database again (cheap: one screen of rows).
 
         The cursor stays on its conversation; ``far=False`` looks for it only in the
-        first screen of the new rows (a re-sort, a filter key: finding it deep in a
-        million rows is a count over half of them), and starts at the top when it is
-        not there.
+        first screen of the new rows (a re-sort: finding it deep in a million rows is a
+        count over half of them), and starts at the top when it is not there. ``top``:
+        the cursor goes to the first row (a new filter: its first match).
         """
         try:
-            self._read_view(far)
+            self._read_view(far, top)
         except StorageError as error:  # the screen keeps what it shows, and says why
             self._report(error)
 
-    def _read_view(self, far: bool) -> None:
+    def _read_view(self, far: bool, top: bool = False) -> None:
         self._applied_at = time.monotonic()
         conversations = self.conversation_list
         current = conversations.highlighted
@@ -275,9 +278,11 @@ class InboxScreen(Screen[None]):
             self._index(self.session.db.version)
         conversations.empty_text = self._empty_text()
         conversations.label_names = self._label_names()
-        conversations.set_rows(
-            self.rows, user_id=self.user_id, keep_id=current.id if current else None, far=far
-        )
+        keep = current.id if current else None
+        if top:
+            first = self.rows.get(0)
+            keep, far = (first.id if first else None), False
+        conversations.set_rows(self.rows, user_id=self.user_id, keep_id=keep, far=far)
         if current is not None and conversations.cursor_id == current.id:
             self._show_highlighted()  # the same conversation: a newer copy shows at once
         self._update_status()
@@ -382,7 +387,8 @@ class InboxScreen(Screen[None]):
             connection = "offline"
         elif self.sync.stale(state):
             connection = "stale"
-        rate = self.session.client.rate_limit if self.session.client is not None else None
+        client = self.session.client
+        budget = client.limiter.budget() if client is not None else None
         outbox = self.outbox.summary()
         held, unread = self.view.counts()
         rows = self.rows
@@ -398,8 +404,9 @@ class InboxScreen(Screen[None]):
                 pages=self._pages,
                 connection=connection,
                 updated=_ago(state.refreshed_at),
-                rate_remaining=rate.remaining if rate is not None else None,
-                rate_limit=rate.limit if rate is not None else None,
+                rate_remaining=budget[0] if budget is not None else None,
+                rate_limit=client.limiter.limit if client is not None else None,
+                rate_hold=budget[1] if budget is not None else 0.0,
                 query=clean_line(self.query_text, 24),
                 unread_only=self.unread_only,
                 awaiting_only=self.awaiting_only,
@@ -417,6 +424,16 @@ class InboxScreen(Screen[None]):
                 outbox_failed=bool(outbox.failed),
             )
         )
+
+    def _budget_tick(self) -> None:
+        """The API budget as it is now: it refills as the window slides."""
+        client = self.session.client
+        if client is None:
+            return
+        left, hold = client.limiter.budget()
+        status = self.query_one(StatusLine).status
+        if status is not None and (status.rate_remaining != left or status.rate_hold or hold):
+            self._update_status()
 
     def _tick(self) -> None:
         """Every few seconds: another process may have committed; the times age."""
@@ -520,9 +537,7 @@ class InboxScreen(Screen[None]):
     def _filter_to(self, value: str) -> None:
         if value != self.query_text:
             self.query_text = value
-            # The cursor keeps its conversation when it is among the first matches; else
-            # the matches start at the top (counting its place could scan a million rows).
-            self._apply(far=False)
+            self._apply(top=True)  # on the first match
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:

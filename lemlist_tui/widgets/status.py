@@ -41,6 +41,8 @@ class InboxStatus:
     """When the inbox last synced, e.g. ``2m ago``."""
     rate_remaining: int | None = None
     rate_limit: int | None = None
+    rate_hold: float = 0.0
+    """Seconds lemlist asked every request to wait (a 429, a spent budget)."""
     query: str = ""
     unread_only: bool = False
     awaiting_only: bool = False
@@ -176,7 +178,10 @@ def _parts(status: InboxStatus) -> list[_Part]:
     if filters:
         parts.append(_Part(", ".join(filters), "status--filter", 3))
     parts.append(_Part(f"sort: {status.sort}", "status--quiet", 7))
-    if status.rate_remaining is not None:
+    if status.rate_hold >= 1:
+        # Why nothing moves: said, with how long (a lying reset header is capped).
+        parts.append(_Part(f"lemlist asked to wait {status.rate_hold:.0f} s", "status--busy", 2))
+    elif status.rate_remaining is not None:
         budget = f"API {status.rate_remaining}"
         if status.rate_limit is not None:
             budget += f"/{status.rate_limit}"

@@ -19,7 +19,7 @@ from lemlist_tui.app import LemlistApp, make_app
 from lemlist_tui.config import Settings
 from lemlist_tui.db import search_text
 from lemlist_tui.demo import DemoConfig, DemoLemlist
-from lemlist_tui.screens import InboxScreen, PickerScreen
+from lemlist_tui.screens import InboxScreen, PickerScreen, ReaderScreen
 from lemlist_tui.session import Session, open_session
 from lemlist_tui.widgets.status import StatusLine
 
@@ -143,8 +143,14 @@ async def test_pick_browse_filter_read_mark_and_reopen_offline(tmp_path: Path) -
         while screen.conversation_list.highlighted != target:
             await pilot.press("down")
 
-        # enter: the detail, with contact, channels, every participant's read state, the thread.
+        # enter: the reader, full screen; q back. tab: the detail, with contact, channels,
+        # every participant's read state, the thread.
         await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReaderScreen)
+        await pilot.press("q")
+        assert app.screen is screen
+        await pilot.press("tab")
         await settle(pilot)
         assert app.focused is screen.detail
         text = screen.detail.plain

@@ -1578,3 +1578,23 @@ def test_a_writer_of_some_fields_keeps_what_another_wrote(folder: Path) -> None:
     # Without `fields`, the whole state is the caller's.
     app.save_sync_state(USER, started)
     assert sync.sync_state(USER) == started
+
+
+@pytest.mark.parametrize(
+    ("text", "query", "marked"),
+    [
+        ("José Álvarez", "jose", ["José"]),
+        ("JOSE MARTIN", "jose tin", ["JOSE", "TIN"]),
+        ("Straße Müller", "strasse mull", ["Straße", "Müll"]),
+        ("anna@ana.test ana", "ana", ["ana", "ana"]),
+        ("aaaa", "aa", ["aaaa"]),
+        ("nothing here", "zz", []),
+    ],
+)
+def test_match_spans_point_at_the_original_characters(
+    text: str, query: str, marked: list[str]
+) -> None:
+    from lemlist_tui.db.search import match_spans
+
+    spans = match_spans(text, query_terms(query))
+    assert [text[start:end] for start, end in spans] == marked

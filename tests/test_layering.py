@@ -28,6 +28,12 @@ UI_FREE = [
     "lemlist_tui.text",
     "lemlist_tui.inbox",
     "lemlist_tui.inbox.view",
+    "lemlist_tui.inbox.status",
+    "lemlist_tui.inbox.selection",
+    "lemlist_tui.db.outbox",
+    "lemlist_tui.db.query",
+    "lemlist_tui.sync.sender",
+    "lemlist_tui.reading",
 ]
 
 

@@ -101,7 +101,22 @@ class TestInbox:
 @pytest.mark.parametrize("size", SIZES)
 class TestDetail:
     def test_thread_focused(self, shoot: Shoot, size: tuple[int, int]) -> None:
+        assert shoot(size, ["j", "j", "tab"])
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestTriage:
+    def test_reader(self, shoot: Shoot, size: tuple[int, int]) -> None:
         assert shoot(size, ["j", "j", "enter"])
+
+    def test_label_picker(self, shoot: Shoot, size: tuple[int, int]) -> None:
+        assert shoot(size, ["l", "tab"])
+
+    def test_bulk_preview(self, shoot: Shoot, size: tuple[int, int]) -> None:
+        assert shoot(size, ["u", "V", "m"])
+
+    def test_filter_language(self, shoot: Shoot, size: tuple[int, int]) -> None:
+        assert shoot(size, ["slash", *"is:awaiting mar", "enter", "v"])
 
 
 @pytest.mark.parametrize("size", SIZES)

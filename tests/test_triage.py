@@ -229,3 +229,37 @@ async def test_after_a_filter_the_cursor_is_on_the_first_match(tmp_path: Path) -
         first = screen.conversation_list.highlighted
         assert first is not None and first.email is not None and domain in first.email
         assert screen.detail.conversation is not None and screen.detail.conversation.id == first.id
+
+
+async def test_the_filters_matches_are_marked_in_the_rows(tmp_path: Path) -> None:
+    async with running(tmp_path, config=ONE_USER) as (app, pilot, _session):
+        screen = inbox(app)
+        await pilot.press("slash", *"mar")
+        await settle(pilot)
+        conversations = screen.conversation_list
+        assert len(conversations.rows) > 0
+        for y in range(min(5, len(conversations.rows))):
+            strip = conversations.render_line(y)
+            marked = [seg.text for seg in strip if seg.style is not None and seg.style.underline]
+            assert marked, f"row {y} has no marked match"
+            assert all(text.lower() == "mar" for text in marked)
+
+
+async def test_space_pages_the_thread_then_goes_to_the_next_unread(tmp_path: Path) -> None:
+    async with running(tmp_path, config=ONE_USER, size=(80, 24)) as (app, pilot, _session):
+        screen = inbox(app)
+        detail = screen.detail
+        assert detail.max_scroll_y > 0  # at 80x24 the thread is longer than its pane
+        start = screen.conversation_list.cursor
+        pages = 0
+        while detail.scroll_y < detail.max_scroll_y:
+            await pilot.press("space")
+            await pilot.pause()
+            pages += 1
+            assert screen.conversation_list.cursor == start
+            assert pages < 100
+        await pilot.press("space")
+        await settle(pilot)
+        row = screen.conversation_list.highlighted
+        assert row is not None and row.unread
+        assert screen.conversation_list.cursor == screen.rows.next_unread(start)  # type: ignore[union-attr]

@@ -18,7 +18,10 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("↑ ↓  j k", "move through the conversations"),
     ("g  G", "first / last conversation"),
     ("PgUp PgDn", "a page up / down"),
-    ("enter", "read the highlighted conversation's thread"),
+    (
+        "enter",
+        "read the conversation full screen (space/b page, n N m z work there; q or esc back)",
+    ),
     ("tab", "switch between the list and the detail (↑ ↓ j k g G scroll it)"),
     ("u", "unread only (for the selected user), again for all"),
     (
@@ -31,6 +34,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("r", "refresh: fetch what changed since the last sync"),
     ("a", "sync every page again now (deletions too; with a progress bar)"),
     ("n  N", "next / previous unread conversation of the view (wraps)"),
+    ("space", "the next page of the thread; at its end, the next unread"),
     ("m", "mark read, then go to the next unread (sent to lemlist by the outbox)"),
     ("z", "undo the last change not yet sent (a sent label: its removal is sent)"),
     ("l", "labels: type to filter, tab toggles, enter applies, a new name creates one"),

@@ -40,6 +40,7 @@ from lemlist_tui.inbox.selection import Selection, preview
 from lemlist_tui.messages import CrawlProgress, InboxChanged
 from lemlist_tui.screens.confirm import ConfirmScreen
 from lemlist_tui.screens.labels import LabelChange, LabelPicker
+from lemlist_tui.screens.reader import ReaderScreen
 from lemlist_tui.session import Session
 from lemlist_tui.sync.engine import OFFLINE, CrawlResult, RefreshResult
 from lemlist_tui.sync.sender import OutboxSender
@@ -72,6 +73,7 @@ again."""
 FILTER_HINT = "Filter: name, email, is:unread, is:awaiting, label:NAME, channel:NAME, has:deal"
 
 PALETTE: tuple[tuple[str, str, str], ...] = (
+    ("Read", "Open the highlighted conversation full screen", "read"),
     ("Filter", "Filter conversations by name or email", "filter"),
     ("Unread only", "Show only unread conversations, or all again", "toggle_unread"),
     (
@@ -144,6 +146,7 @@ class InboxScreen(Screen[None]):
         Binding("n", "next_unread", "Next", id="inbox.next_unread"),
         Binding("N", "previous_unread", "Previous unread", show=False, id="inbox.previous_unread"),
         Binding("m", "mark_read", "Read", id="inbox.mark_read"),
+        Binding("space", "page_thread", "Page", show=False, id="inbox.page_thread"),
         Binding("z", "undo", "Undo", id="inbox.undo"),
         Binding("l", "labels", "Label", id="inbox.labels"),
         Binding("i", "interested", "Interested", show=False, id="inbox.interested"),
@@ -466,6 +469,10 @@ class InboxScreen(Screen[None]):
             self.detail.show(None)
             self._report(error)
 
+    def conversation_shown(self, conversation_id: str) -> Conversation | None:
+        """The held conversation as it is shown (labels by name); for the reader."""
+        return self._stored(conversation_id)
+
     def _stored(self, conversation_id: str) -> Conversation | None:
         """The held conversation as the detail shows it: its labels by name, those the
         app applied included."""
@@ -496,6 +503,8 @@ class InboxScreen(Screen[None]):
             # now and a second repaint of the pane when the fetch fails.
             self.workers.cancel_group(self, THREAD)
             self.detail.show_thread_error(conversation.id, _sentence(NetworkError(OFFLINE)))
+        elif cached is None and self.app.screen is not self:
+            self.workers.cancel_group(self, THREAD)  # the reader on top fetches it
         elif cached is None:
             self._thread_for = conversation.id
             self._start(THREAD, self._fetch_thread(conversation), exclusive=True)
@@ -508,7 +517,19 @@ class InboxScreen(Screen[None]):
 
     @on(ConversationList.Selected)
     def _selected(self, event: ConversationList.Selected) -> None:
-        self.set_focus(self.detail)
+        self.action_read()
+
+    def action_read(self) -> None:
+        """The highlighted conversation full screen (``enter``)."""
+        if self.conversation_list.highlighted is not None:
+            self.app.push_screen(ReaderScreen(self))
+
+    def on_screen_resume(self) -> None:
+        # Back from the reader (or a picker): the cursor may have moved under it, and the
+        # thread was the reader's to fetch while it was on top.
+        row = self.conversation_list.highlighted
+        if row is not None:
+            self._show_row(row)
 
     @on(ConversationList.NearEnd)
     def _near_end(self) -> None:
@@ -695,6 +716,14 @@ class InboxScreen(Screen[None]):
                 self.conversation_list.cursor = index
                 return
         self._to_unread(None, backwards=False)
+
+    def action_page_thread(self) -> None:
+        """mutt's space: the next page of the thread; at its end, the next unread."""
+        detail = self.detail
+        if detail.scroll_y < detail.max_scroll_y:
+            detail.scroll_page_down(animate=False)
+        else:
+            self._step_unread(backwards=False)
 
     def action_next_unread(self) -> None:
         self._step_unread(backwards=False)

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -26,6 +27,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from lemlist_tui.db import ListRow, SortKey, StorageError
+from lemlist_tui.db.search import match_spans
 from lemlist_tui.inbox import InboxRows
 from lemlist_tui.text import clean_line, relative_time
 
@@ -89,6 +91,23 @@ def _fit(value: str, width: int, *, right: bool = False) -> str:
     return pad + text if right else text + pad
 
 
+def _marked(text: str, style: Style, mark: Style, terms: tuple[str, ...]) -> list[Segment]:
+    """``text`` (already fitted) as segments, the matches of ``terms`` in ``mark``."""
+    spans = match_spans(text, terms) if terms else []
+    if not spans:
+        return [Segment(text, style)]
+    segments = []
+    at = 0
+    for start, end in spans:
+        if start > at:
+            segments.append(Segment(text[at:start], style))
+        segments.append(Segment(text[start:end], style + mark))
+        at = end
+    if at < len(text):
+        segments.append(Segment(text[at:], style))
+    return segments
+
+
 class _Columns:
     """Column widths for one widget width; narrow widths drop the email, then channels."""
 
@@ -137,6 +156,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         "conversation-list--dim",
         "conversation-list--label",
         "conversation-list--selected",
+        "conversation-list--match",
     }
 
     # Rows come and go on every filter key: their count moves the scrollbar's thumb, and
@@ -165,6 +185,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         }
         & > .conversation-list--label {
             color: $accent;
+        }
+        & > .conversation-list--match {
+            text-style: underline;
+            color: $text-warning;
         }
         & > .conversation-list--selected {
             background: $accent 30%;
@@ -633,6 +657,8 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             style, dim = style + bold, dim + bold
 
         when: datetime | None = getattr(row, _SHOWN_TIMES[self._shown_time])
+        terms = self._rows.terms if isinstance(self._rows, InboxRows) else ()
+        match = self.get_component_rich_style("conversation-list--match", partial=True)
         opportunities = row.opportunities
         segments = [
             Segment(
@@ -640,7 +666,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             ),
             Segment(UNREAD_GLYPH if unread else " ", style),
             Segment(" ", style),
-            Segment(_fit(row.display_name, columns.name), style),
+            *_marked(_fit(row.display_name, columns.name), style, match, terms),
         ]
         tags = self.label_tags(row.labels) if row.labels else ""
         if columns.email:
@@ -658,11 +684,12 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
                 segments.append(Segment(shown, label))
                 rest = columns.email - cell_len(shown)
                 if rest > 1:
-                    segments.append(Segment(" " + _fit(email or "", rest - 1), dim))
+                    segments.append(Segment(" ", dim))
+                    segments += _marked(_fit(email or "", rest - 1), dim, match, terms)
                 elif rest > 0:
                     segments.append(Segment(" ", dim))
             else:
-                segments.append(Segment(_fit(email or "", columns.email), dim))
+                segments += _marked(_fit(email or "", columns.email), dim, match, terms)
         if columns.channels:
             tags = channel_tags(row.channels)
             segments += [Segment(" ", style), Segment(_fit(tags, columns.channels), dim)]

@@ -13,21 +13,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from lemlist_tui import __version__
+from lemlist_tui.exit_codes import ExitCode, failure_code
 
 if TYPE_CHECKING:
     from lemlist_tui.config import Settings
 
-__all__ = ["ExitCode", "main"]
-
-
-class ExitCode:
-    OK = 0
-    OTHER = 1
-    USAGE = 2
-    AUTH = 3
-    NETWORK = 4
-    SIGNALLED = 128
-    """Plus the signal's number (SIGTERM 143, SIGHUP 129), as a shell reports a kill."""
+__all__ = ["ExitCode", "failure_code", "main"]
 
 
 def _paths_epilog() -> str:
@@ -151,8 +142,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     app = make_app(settings)
     app.run()
-    # The app's own status: 0 after q, 1 after an error it could not handle (Textual
-    # sets it), ExitCode.SIGNALLED + the signal's number after SIGTERM or SIGHUP.
+    # The app's own status: 0 after q, the problem's code after q on a problem screen
+    # (no key, key refused, unreachable: see failure_code), 1 after an error it could
+    # not handle (Textual sets it), ExitCode.SIGNALLED + the signal's number after
+    # SIGTERM or SIGHUP.
     raise SystemExit(app.return_code or ExitCode.OK)
 
 
@@ -170,23 +163,6 @@ def _clear_cache(settings: Settings) -> int:
     return ExitCode.OK
 
 
-def _failure_code(error: BaseException) -> int:
-    """The documented exit status of a typed failure."""
-    from lemlist_tui.api.errors import (
-        AuthError,
-        NetworkError,
-        RateLimitedError,
-        RequestTimeoutError,
-    )
-    from lemlist_tui.session import MissingKeyError
-
-    if isinstance(error, AuthError | MissingKeyError):
-        return ExitCode.AUTH
-    if isinstance(error, NetworkError | RateLimitedError | RequestTimeoutError):
-        return ExitCode.NETWORK
-    return ExitCode.OTHER
-
-
 async def _export(settings: Settings, unread: bool, fmt: str) -> int:
     from lemlist_tui.api.errors import LemlistError
     from lemlist_tui.session import open_session
@@ -196,7 +172,7 @@ async def _export(settings: Settings, unread: bool, fmt: str) -> int:
     try:
         session = open_session(settings)
     except LemlistError as error:
-        _fail(str(error), _failure_code(error))
+        _fail(str(error), failure_code(error))
     try:
         sync = session.inbox(settings.user_id)
         progress = sys.stderr if sys.stderr.isatty() else None
@@ -210,7 +186,7 @@ async def _export(settings: Settings, unread: bool, fmt: str) -> int:
         if sync.offline and (note := incomplete_note(sync)) is not None:
             print(f"lemlist-tui: warning: {note}", file=sys.stderr)
     except LemlistError as error:
-        _fail(str(error), _failure_code(error))
+        _fail(str(error), failure_code(error))
     except BrokenPipeError:
         return ExitCode.OK
     finally:
@@ -228,7 +204,7 @@ async def _sync(settings: Settings, all_users: bool, full: bool) -> int:
     try:
         session = open_session(settings)
     except LemlistError as error:
-        _fail(str(error), _failure_code(error))
+        _fail(str(error), failure_code(error))
     try:
         if all_users:
             team = await session.load_team()
@@ -251,7 +227,7 @@ async def _sync(settings: Settings, all_users: bool, full: bool) -> int:
             held, unread = session.db.counts(user_id)
             print(f"{user_id}: {held:,} conversations, {unread:,} unread.", file=sys.stderr)
     except LemlistError as error:
-        _fail(str(error), _failure_code(error))
+        _fail(str(error), failure_code(error))
     finally:
         await session.aclose()
     return ExitCode.OK

@@ -26,10 +26,12 @@ from textual.worker import Worker, WorkerState
 
 from lemlist_tui.api.errors import AuthError, LemlistError
 from lemlist_tui.api.models import Team, TeamUser
-from lemlist_tui.config import Settings
+from lemlist_tui.config import Settings, remember_theme, saved_theme
 from lemlist_tui.db import StorageError
+from lemlist_tui.exit_codes import ExitCode, failure_code
 from lemlist_tui.messages import UserChosen
 from lemlist_tui.screens import HelpScreen, InboxScreen, PickerScreen, ProblemScreen
+from lemlist_tui.screens.picker import HeldCounts
 from lemlist_tui.session import MissingKeyError, Session, open_session
 
 if TYPE_CHECKING:
@@ -86,28 +88,27 @@ class LemlistApp(App[None]):
         self.team: Team | None = None
         self._owns_session = session is None
         self._signals_before: dict[signal.Signals, SignalHandler] = {}
+        self.exit_status: int = ExitCode.OK
+        """What quitting returns: once a problem screen is shown, its code from ``--help``
+        (3 no key or key refused, 4 unreachable or rate limited, 1 anything else)."""
+        self._theme_restored = False
 
     def compose(self) -> ComposeResult:
         yield Static("Connecting to lemlist…", id="starting")
         yield LoadingIndicator()
 
     def on_mount(self) -> None:
-        if self.settings.theme:
-            try:
-                self.theme = self.settings.theme
-            except InvalidThemeError:
-                message = f"Unknown theme {self.settings.theme!r}: using the default."
-                self.notify(message, severity="warning", markup=False)
+        self._restore_theme()
         for warning in self.settings.warnings:
             self.notify(warning, severity="warning", markup=False)
         if self.session is None:
             try:
                 self.session = open_session(self.settings, demo_config=self.demo_config)
-            except MissingKeyError:
-                self._show(ProblemScreen.missing_key(self.settings.config_path))
+            except MissingKeyError as error:
+                self._show_problem(ProblemScreen.missing_key(self.settings.config_path), error)
                 return
             except StorageError as error:
-                self._show(ProblemScreen.storage(str(error)))
+                self._show_problem(ProblemScreen.storage(str(error)), error)
                 return
         # A cached team opens the inbox from the cache at once: the first frame with rows
         # waits for no request. The team still comes from lemlist right after, which is
@@ -125,6 +126,26 @@ class LemlistApp(App[None]):
         finally:
             # Last, so that a signal arriving while the session closes is still ignored.
             self._remove_signal_handlers()
+
+    # --- the theme: the one last chosen in the app, else config.toml's ------------------
+
+    def _restore_theme(self) -> None:
+        remembered = saved_theme(self.settings.state_path, self.settings.theme)
+        if remembered is not None and remembered in self.available_themes:
+            self.theme = remembered
+        elif self.settings.theme:
+            # A remembered theme that no longer exists falls back silently: the person
+            # did not type it. config.toml's own value gets a warning.
+            try:
+                self.theme = self.settings.theme
+            except InvalidThemeError:
+                message = f"Unknown theme {self.settings.theme!r}: using the default."
+                self.notify(message, severity="warning", markup=False)
+        self._theme_restored = True
+
+    def watch_theme(self, theme: str) -> None:
+        if self._theme_restored:  # chosen now (the command palette), not restored
+            remember_theme(self.settings.state_path, theme, self.settings.theme)
 
     # --- SIGTERM and SIGHUP: shut down as q does ---------------------------------------
 
@@ -157,9 +178,9 @@ class LemlistApp(App[None]):
             # Already on its way out (q, an error, or an earlier signal): that exit's
             # status stands, and a second signal changes nothing.
             return
-        # 128 + the signal's number (the CLI's ExitCode.SIGNALLED): what a shell reports
-        # for a process the signal killed, so scripts and supervisors see the cause.
-        self.exit(return_code=128 + signum)
+        # 128 + the signal's number: what a shell reports for a process the signal
+        # killed, so scripts and supervisors see the cause.
+        self.exit(return_code=ExitCode.SIGNALLED + signum)
 
     def _remove_signal_handlers(self) -> None:
         while self._signals_before:
@@ -193,7 +214,7 @@ class LemlistApp(App[None]):
                 screen = ProblemScreen.failure(
                     f"Something unexpected went wrong ({type(error).__name__})."
                 )
-            self._show(screen)
+            self._show_problem(screen, error)
 
     @property
     def users(self) -> tuple[TeamUser, ...]:
@@ -220,7 +241,7 @@ class LemlistApp(App[None]):
                 self._open_inbox(next(iter(known)))
                 return
         if not known:
-            self._show(ProblemScreen.failure("This lemlist team has no users."))
+            self._show_problem(ProblemScreen.failure("This lemlist team has no users."), None)
             return
         self._show(self._picker(note=note, can_cancel=False))
 
@@ -232,7 +253,24 @@ class LemlistApp(App[None]):
             current=current,
             can_cancel=can_cancel,
             note=note,
+            counts=self._held_counts(),
         )
+
+    def _held_counts(self) -> dict[str, HeldCounts]:
+        """Each user's inbox as held locally; none for a user never synced."""
+        assert self.session is not None
+        db = self.session.db
+        counts: dict[str, HeldCounts] = {}
+        try:
+            for user in self.users:
+                held, unread = db.counts(user.id)
+                if held:
+                    state = db.sync_state(user.id)
+                    whole = state is not None and state.complete
+                    counts[user.id] = HeldCounts(held, unread, whole)
+        except StorageError:
+            return {}  # the inbox says what is wrong with the file once it opens
+        return counts
 
     async def on_user_chosen(self, message: UserChosen) -> None:
         if isinstance(self.screen, PickerScreen) and self.screen.can_cancel:
@@ -247,6 +285,11 @@ class LemlistApp(App[None]):
         self.session.remember_user(user_id)
         self._show(InboxScreen(self.session, self.team, user_id, clock=self.clock))
 
+    def _show_problem(self, screen: ProblemScreen, error: BaseException | None) -> None:
+        """Show ``screen``; quitting from here on exits with ``error``'s documented code."""
+        self.exit_status = ExitCode.OTHER if error is None else failure_code(error)
+        self._show(screen)
+
     def _show(self, screen: Screen[None]) -> None:
         """Make ``screen`` the one in front, above the start-up screen at the bottom."""
         if len(self.screen_stack) > 1:
@@ -258,6 +301,9 @@ class LemlistApp(App[None]):
             self.push_screen(screen)
 
     # --- app-wide keys -----------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        self.exit(return_code=self.exit_status)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("switch_user", "help"):

@@ -7,9 +7,11 @@ command line (a process's arguments are visible to every user of the machine).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import stat
+import tempfile
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,7 +31,9 @@ __all__ = [
     "config_path",
     "last_user",
     "load_config",
+    "remember_theme",
     "remember_user",
+    "saved_theme",
     "state_path",
 ]
 
@@ -67,7 +71,8 @@ class ConfigFile:
     fresh_for: float | None = None
     """Seconds the local inbox counts as fresh at start before a refresh."""
     theme: str | None = None
-    """A Textual theme name, e.g. ``textual-light``."""
+    """A Textual theme name, e.g. ``textual-light``. A theme chosen in the app (the command
+    palette) is remembered and used instead, until this value changes."""
     refresh_every: float | None = None
     """Seconds between automatic refreshes while the app is open (0: never)."""
     full_sync_every: float | None = None
@@ -190,7 +195,7 @@ class Settings:
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
 
-# --- small remembered state: the last user chosen, per account ----------------------
+# --- small remembered state: the last user chosen per account, the theme chosen ----------
 
 
 def _read_state(path: Path) -> dict[str, Any]:
@@ -199,6 +204,21 @@ def _read_state(path: Path) -> dict[str, Any]:
     except (OSError, orjson.JSONDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _write_state(path: Path, state: dict[str, Any]) -> None:
+    """Replace the state file whole (a reader never sees half of it), private from the
+    first byte: ``mkstemp`` creates it 0600, under a name no other writer uses."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(orjson.dumps(state))
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
 
 
 def last_user(path: Path, fingerprint: str) -> str | None:
@@ -214,11 +234,26 @@ def remember_user(path: Path, fingerprint: str, user_id: str) -> None:
     users = users if isinstance(users, dict) else {}
     users[fingerprint] = user_id
     state["last_user"] = users
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(orjson.dumps(state))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        _write_state(path, state)
+
+
+def saved_theme(path: Path, config_theme: str | None) -> str | None:
+    """The theme last chosen in the app, unless ``config.toml``'s ``theme`` changed since
+    it was chosen: whichever of the two the person set last wins. Not checked against
+    the themes that exist (the app knows those)."""
+    saved = _read_state(path).get("theme")
+    if not isinstance(saved, dict):
+        return None
+    name, over = saved.get("name"), saved.get("config")
+    if not isinstance(name, str) or over != config_theme:
+        return None
+    return name
+
+
+def remember_theme(path: Path, theme: str, config_theme: str | None) -> None:
+    """Remember ``theme``, chosen while ``config.toml`` said ``config_theme``; best effort."""
+    state = _read_state(path)
+    state["theme"] = {"name": theme, "config": config_theme}
+    with contextlib.suppress(OSError):
+        _write_state(path, state)

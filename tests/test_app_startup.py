@@ -39,7 +39,7 @@ async def test_no_key_says_where_to_put_one(tmp_path: Path) -> None:
         assert "lemlist-tui --demo" in text
         assert "Traceback" not in text
         await pilot.press("q")
-    assert app.return_code == 0
+    assert app.return_code == 3  # "no key", as --help documents
 
 
 async def test_a_refused_key_is_one_clear_sentence(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ UI_FREE = [
     "lemlist_tui.db.query",
     "lemlist_tui.sync.sender",
     "lemlist_tui.reading",
+    "lemlist_tui.exit_codes",
 ]
 
 

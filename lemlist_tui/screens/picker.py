@@ -1,10 +1,14 @@
-"""Whose inbox to open: the team's users, filtered as you type."""
+"""Whose inbox to open: the team's users, filtered as you type, with what each one's
+local inbox holds."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.console import RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -18,7 +22,32 @@ from lemlist_tui.api.models import TeamUser
 from lemlist_tui.messages import UserChosen
 from lemlist_tui.text import clean_line, literal
 
-__all__ = ["PickerScreen"]
+__all__ = ["HeldCounts", "PickerScreen"]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldCounts:
+    """One user's inbox as the local database holds it."""
+
+    held: int
+    unread: int
+    whole: bool
+    """Every page is held (else the counts cover part of the inbox, and say so)."""
+
+    def text(self) -> Text:
+        line = Text(f"{self.unread:,} unread", "bold" if self.unread else "")
+        line.append(f" of {self.held:,}" + ("" if self.whole else " held"))
+        return line
+
+
+class _FilterField(Input):
+    """The filter field. Textual ignores every binding of a key the focused field could
+    type; while the filter is empty, ``q`` is not such a key, so the picker's q leaves."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        if key == "q" and not self.value:
+            return False
+        return super().check_consume_key(key, character)
 
 
 def _matches(user: TeamUser, terms: Sequence[str]) -> bool:
@@ -27,15 +56,26 @@ def _matches(user: TeamUser, terms: Sequence[str]) -> bool:
 
 
 class PickerScreen(Screen[None]):
-    """Lists the team's users; ``enter`` posts :class:`UserChosen` for the highlighted one."""
+    """Lists the team's users; ``enter`` posts :class:`UserChosen` for the highlighted one.
+
+    ``esc`` or ``q`` leaves: back to the inbox it was opened from (``can_cancel``), else
+    out of the app. While the filter holds text, ``esc`` clears it first and ``q`` is a
+    letter of the filter.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "move(1)", "Down", show=False),
         Binding("up", "move(-1)", "Up", show=False),
         Binding("pagedown", "move(10)", show=False),
         Binding("pageup", "move(-10)", show=False),
-        Binding("enter", "pick", "Open inbox"),
+        # Priority: ahead of the focused filter's own enter, and of its typing q. The
+        # footer shows one key per action (esc); the hint line names q too.
+        Binding("enter", "pick", "Open inbox", priority=True),
+        Binding("escape", "clear_filter", "Clear filter"),
         Binding("escape", "back", "Back"),
+        Binding("escape", "quit", "Quit"),
+        Binding("q", "back", "Back", show=False, priority=True),
+        Binding("q", "quit", "Quit", show=False, priority=True),
     ]
 
     def __init__(
@@ -46,6 +86,7 @@ class PickerScreen(Screen[None]):
         current: str | None = None,
         can_cancel: bool = False,
         note: str | None = None,
+        counts: Mapping[str, HeldCounts] | None = None,
     ) -> None:
         super().__init__()
         self.users = tuple(users)
@@ -53,7 +94,11 @@ class PickerScreen(Screen[None]):
         self.current = current
         self.can_cancel = can_cancel
         self.note = note
+        self.counts: Mapping[str, HeldCounts] = counts or {}
+        """By user id; a user never synced has none (nothing is shown, not 0)."""
         self.shown: tuple[TeamUser, ...] = self.users
+        self.query_text = ""
+        """What the filter holds (spaces included: q is a letter of it then)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
@@ -63,7 +108,9 @@ class PickerScreen(Screen[None]):
             yield Static(Text(title), id="picker-title")
             if self.note:
                 yield Static(Text(clean_line(self.note)), id="picker-note")
-            yield Input(placeholder="Type to filter by name, email or role", id="picker-filter")
+            yield _FilterField(
+                placeholder="Type to filter by name, email or role", id="picker-filter"
+            )
             yield OptionList(id="picker-users")
             yield Static(id="picker-count")
         yield Footer()
@@ -73,8 +120,13 @@ class PickerScreen(Screen[None]):
         self.query_one("#picker-filter", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "back":
-            return self.can_cancel
+        if action == "clear_filter":
+            return bool(self.query_text)
+        if action in ("back", "quit"):
+            if (action == "back") != self.can_cancel:
+                return False  # one way out: back to the inbox, or out of the app
+            # Not while filtering: q is a letter then, and esc clears the filter first.
+            return None if self.query_text else True
         return True
 
     # --- filtering -------------------------------------------------------------------
@@ -84,6 +136,7 @@ class PickerScreen(Screen[None]):
         self._fill(event.value)
 
     def _fill(self, query: str = "") -> None:
+        self.query_text = query
         terms = query.casefold().split()
         self.shown = tuple(u for u in self.users if _matches(u, terms))
         options = self.query_one("#picker-users", OptionList)
@@ -93,16 +146,21 @@ class PickerScreen(Screen[None]):
             if user.id == self.current and not terms:
                 highlight = index
         options.highlighted = highlight if self.shown else None
-        count = self.query_one("#picker-count", Static)
-        if not self.shown:
-            count.update("No user matches.")
-        else:
-            back = ", esc goes back" if self.can_cancel else ""
-            count.update(
-                f"{len(self.shown)} of {len(self.users)} users · ↑ ↓ choose, enter opens{back}"
-            )
+        self.query_one("#picker-count", Static).update(self._hint(filtering=bool(query)))
+        self.refresh_bindings()  # esc and q change meaning with the filter
 
-    def _prompt(self, user: TeamUser) -> Text:
+    def _hint(self, *, filtering: bool) -> str:
+        leave = "esc or q goes back" if self.can_cancel else "esc or q quits"
+        if filtering:
+            leave = "esc clears the filter"
+        if not self.shown:
+            return f"No user matches · {leave}"
+        users = f"{len(self.shown)} of {len(self.users)} users"
+        if not filtering:
+            users = f"{len(self.users)} users · type to filter"
+        return f"{users} · ↑ ↓ choose, enter opens, {leave}"
+
+    def _prompt(self, user: TeamUser) -> RenderableType:
         line = literal(user.display_name, 40, "bold")
         if user.email and user.email != user.display_name:
             line.append("  ")
@@ -112,7 +170,16 @@ class PickerScreen(Screen[None]):
             line.append_text(literal(user.role, 20, "italic"))
         if user.id == self.current:
             line.append("  (open now)", "italic")
-        return line
+        counts = self.counts.get(user.id)
+        if counts is None:
+            return line
+        # The counts at the right edge, where they line up from user to user; the rest
+        # is cut short rather than wrapped.
+        row = Table.grid(expand=True, padding=(0, 0, 0, 2))
+        row.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        row.add_column(no_wrap=True, justify="right")
+        row.add_row(line, counts.text())
+        return row
 
     # --- choosing --------------------------------------------------------------------
 
@@ -130,16 +197,17 @@ class PickerScreen(Screen[None]):
             return
         self.post_message(UserChosen(self.shown[options.highlighted].id))
 
-    @on(Input.Submitted, "#picker-filter")
-    def _filter_submitted(self) -> None:
-        self.action_pick()
-
     @on(OptionList.OptionSelected, "#picker-users")
     def _option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option_id is not None:
             self.post_message(UserChosen(event.option_id))
 
+    def action_clear_filter(self) -> None:
+        self.query_one("#picker-filter", Input).value = ""
+
     def action_back(self) -> None:
-        if self.can_cancel:
-            self.dismiss()
+        self.dismiss()
+
+    async def action_quit(self) -> None:
+        await self.app.action_quit()

@@ -19,5 +19,6 @@ FIGURES = (
     "peak_rss",
     "bytes_per_move",
     "export",
+    "triage",
 )
-"""The figures of issues 5 and 9, in the order the table shows them (also the JSON keys)."""
+"""The figures of issues 5, 9 and 10, in the order the table shows them (also the JSON keys)."""

@@ -4,6 +4,7 @@ python -m bench                      full mode (the README's table; ~15 min, plu
                                      the first time to generate the 1M database)
 python -m bench --quick              CI: small sizes, one repetition, no targets judged
 python -m bench --only crawl,peak_rss --repeat 5 --out bench/results/x.json
+python -m bench --only triage --out /tmp/triage.json     the triage figure alone
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ TITLES = {
     "peak_rss": "Peak RSS with the inbox shown",
     "bytes_per_move": "Bytes to the terminal per cursor move at 120x40",
     "export": "Export of 1M conversations from the database",
+    "triage": "Triage: read and mark 100 unread conversations at 1M (pty + pyte)",
 }
 # Which module measures each figure; the screen figures share one app session.
 MODULES = {
@@ -45,6 +47,7 @@ MODULES = {
     "peak_rss": "bench.screen",
     "bytes_per_move": "bench.screen",
     "export": "bench.export",
+    "triage": "bench.triage",
 }
 
 

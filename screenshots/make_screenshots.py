@@ -32,8 +32,17 @@ SIZE = (120, 36)
 SHOTS: tuple[tuple[str, str, bool, Sequence[str]], ...] = (
     ("picker", "lemlist-tui --demo: whose inbox?", False, ()),
     ("inbox", "lemlist-tui --demo: the inbox", True, ()),
-    ("detail", "lemlist-tui --demo: a conversation and its thread", True, ("j", "j", "enter")),
+    ("detail", "lemlist-tui --demo: a conversation and its thread", True, ("j", "j", "tab")),
     ("unread", "lemlist-tui --demo: unread only", True, ("u",)),
+    ("reader", "lemlist-tui --demo: the reader (enter)", True, ("n", "enter")),
+    ("labels", "lemlist-tui --demo: labels (l)", True, ("l", "tab", "tab")),
+    ("bulk", "lemlist-tui --demo: a bulk change, previewed (u V m)", True, ("u", "V", "m")),
+    (
+        "query",
+        "lemlist-tui --demo: is:awaiting, a free-text term marked",
+        True,
+        ("slash", *"is:awaiting ma", "enter"),
+    ),
     ("help", "lemlist-tui --demo: keys", True, ("question_mark",)),
 )
 
@@ -41,9 +50,12 @@ SHOTS: tuple[tuple[str, str, bool, Sequence[str]], ...] = (
 async def settle(pilot: Pilot[None]) -> None:
     app = pilot.app
     for _ in range(100):
-        await app.workers.wait_for_complete()
+        # Every worker but the outbox's sender, which runs as long as the app.
+        finite = [w for w in app.workers if w.group != "outbox"]
+        if finite:
+            await app.workers.wait_for_complete(finite)
         await pilot.pause()
-        if all(worker.is_finished for worker in app.workers):
+        if all(worker.is_finished for worker in app.workers if worker.group != "outbox"):
             return
 
 

@@ -247,20 +247,21 @@ class InboxScreen(Screen[None]):
 
     # --- what is shown -----------------------------------------------------------------
 
-    def _apply(self, *, far: bool = True, top: bool = False) -> None:
+    def _apply(self, *, far: bool = True, top: bool = False, show: bool = True) -> None:
         """Read the current view from the database again (cheap: one screen of rows).
 
         The cursor stays on its conversation; ``far=False`` looks for it only in the
         first screen of the new rows (a re-sort: finding it deep in a million rows is a
         count over half of them), and starts at the top when it is not there. ``top``:
-        the cursor goes to the first row (a new filter: its first match).
+        the cursor goes to the first row (a new filter: its first match). ``show=False``:
+        the detail is left as it is (the caller moves the cursor next).
         """
         try:
-            self._read_view(far, top)
+            self._read_view(far, top, show)
         except StorageError as error:  # the screen keeps what it shows, and says why
             self._report(error)
 
-    def _read_view(self, far: bool, top: bool = False) -> None:
+    def _read_view(self, far: bool, top: bool = False, show: bool = True) -> None:
         self._applied_at = time.monotonic()
         conversations = self.conversation_list
         current = conversations.highlighted
@@ -286,7 +287,7 @@ class InboxScreen(Screen[None]):
             first = self.rows.get(0)
             keep, far = (first.id if first else None), False
         conversations.set_rows(self.rows, user_id=self.user_id, keep_id=keep, far=far)
-        if current is not None and conversations.cursor_id == current.id:
+        if show and current is not None and conversations.cursor_id == current.id:
             self._show_highlighted()  # the same conversation: a newer copy shows at once
         self._update_status()
 
@@ -708,7 +709,8 @@ class InboxScreen(Screen[None]):
             action = Action(Kind.READ, contact_id, row.id, user_id=self.user_id)
             if self.outbox.add([action]).queued and self.sender is not None:
                 self.sender.wake()
-            self._apply()
+            # The detail moves on with the cursor: no need to redraw the one left first.
+            self._apply(show=next_id is None)
         rows = self.rows
         if next_id is not None and rows is not None:
             index = rows.index_of_id(next_id, near=cursor)
@@ -716,6 +718,7 @@ class InboxScreen(Screen[None]):
                 self.conversation_list.cursor = index
                 return
         self._to_unread(None, backwards=False)
+        self._show_highlighted()  # wherever the cursor is now, shown as it is now
 
     def action_page_thread(self) -> None:
         """mutt's space: the next page of the thread; at its end, the next unread."""

@@ -67,9 +67,9 @@ class LemlistApp(App[None]):
     TITLE = "lemlist"
     CSS_PATH = _stylesheet()
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help"),
-        Binding("U", "switch_user", "User"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("U", "switch_user", "User", id="app.switch_user"),
     ]
 
     def __init__(

@@ -61,7 +61,7 @@ LEGEND: tuple[tuple[str, str], ...] = (
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "dismiss", "Close"),
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
     ]
 
     def compose(self) -> ComposeResult:

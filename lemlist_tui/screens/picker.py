@@ -64,18 +64,18 @@ class PickerScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("pagedown", "move(10)", show=False),
-        Binding("pageup", "move(-10)", show=False),
+        Binding("down", "move(1)", "Down", show=False, id="picker.down"),
+        Binding("up", "move(-1)", "Up", show=False, id="picker.up"),
+        Binding("pagedown", "move(10)", show=False, id="picker.page_down"),
+        Binding("pageup", "move(-10)", show=False, id="picker.page_up"),
         # Priority: ahead of the focused filter's own enter, and of its typing q. The
         # footer shows one key per action (esc); the hint line names q too.
-        Binding("enter", "pick", "Open inbox", priority=True),
-        Binding("escape", "clear_filter", "Clear filter"),
-        Binding("escape", "back", "Back"),
-        Binding("escape", "quit", "Quit"),
-        Binding("q", "back", "Back", show=False, priority=True),
-        Binding("q", "quit", "Quit", show=False, priority=True),
+        Binding("enter", "pick", "Open inbox", priority=True, id="picker.open"),
+        Binding("escape", "clear_filter", "Clear filter", id="picker.clear_filter"),
+        Binding("escape", "back", "Back", id="picker.back"),
+        Binding("escape", "quit", "Quit", id="picker.quit"),
+        Binding("q", "back", "Back", show=False, priority=True, id="picker.back_q"),
+        Binding("q", "quit", "Quit", show=False, priority=True, id="picker.quit_q"),
     ]
 
     def __init__(

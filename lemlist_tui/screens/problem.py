@@ -21,7 +21,9 @@ __all__ = ["ProblemScreen"]
 
 
 class ProblemScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("q,escape", "app.quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q,escape", "app.quit", "Quit", id="problem.quit")
+    ]
 
     def __init__(self, title: str, sentence: str, hints: Text | None = None) -> None:
         super().__init__()

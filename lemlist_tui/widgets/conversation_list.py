@@ -141,13 +141,13 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Previous conversation", show=False),
-        Binding("down,j", "cursor_down", "Next conversation", show=False),
-        Binding("home,g", "first", "First conversation", show=False),
-        Binding("end,G", "last", "Last conversation", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("enter", "select", "Open", show=True),
+        Binding("up,k", "cursor_up", "Previous conversation", show=False, id="list.up"),
+        Binding("down,j", "cursor_down", "Next conversation", show=False, id="list.down"),
+        Binding("home,g", "first", "First conversation", show=False, id="list.first"),
+        Binding("end,G", "last", "Last conversation", show=False, id="list.last"),
+        Binding("pageup", "page_up", "Page up", show=False, id="list.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="list.page_down"),
+        Binding("enter", "select", "Open", show=True, id="list.open"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -80,6 +80,9 @@ class ConfigFile:
     sync: str | None = None
     """``background`` (every page, fetched behind the first) or ``on-demand`` (pages as
     the list nears its end: for very large accounts)."""
+    undo_for: float | None = None
+    """Seconds a change waits in the outbox before it is sent: ``z`` takes it back
+    before lemlist hears of it (0: sent at once)."""
     warnings: tuple[str, ...] = ()
     """Sentences to show the user (e.g. a key readable by others)."""
 
@@ -136,6 +139,7 @@ def load_config(path: Path | None = None) -> ConfigFile:
         refresh_every=seconds("refresh_every"),
         full_sync_every=seconds("full_sync_every"),
         sync=sync,
+        undo_for=seconds("undo_for"),
         warnings=tuple(warnings),
     )
 
@@ -163,6 +167,7 @@ class Settings:
     refresh_every: float = 60.0
     full_sync_every: float = 86_400.0
     sync: str = "background"
+    undo_for: float = 4.0
     theme: str | None = None
     cache_dir: Path = field(default_factory=cache_dir)
     state_path: Path = field(default_factory=state_path)
@@ -189,6 +194,7 @@ class Settings:
                 config.full_sync_every if config.full_sync_every is not None else 86_400.0
             ),
             sync=config.sync or "background",
+            undo_for=config.undo_for if config.undo_for is not None else 4.0,
             theme=config.theme,
             warnings=config.warnings,
         )

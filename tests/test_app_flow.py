@@ -33,6 +33,8 @@ def app_settings(tmp_path: Path, **changes: Any) -> Settings:
         "cache_dir": tmp_path / "cache",
         "state_path": tmp_path / "state" / "state.json",
         "config_path": tmp_path / "config.toml",
+        # Changes go out at once here (no undo time), unless a test asks for one.
+        "undo_for": 0.0,
     }
     return Settings(**(base | changes))
 

@@ -332,3 +332,16 @@ async def test_a_damaged_outbox_row_is_failed_with_a_sentence_not_a_crash(
     summary = outbox.summary()
     assert summary.failed == 1
     assert summary.error == "An outbox entry is damaged (a field is missing); z takes it back."
+
+
+def test_a_change_waits_its_undo_time_before_it_can_be_sent(db: InboxDatabase) -> None:
+    now = [1000.0]
+    outbox = Outbox(db, clock=lambda: now[0])
+    outbox.add([Action(Kind.LABEL, "ctc_1", target="lbl_a")])
+    assert outbox.sendable(5, held_for=4.0) == []
+    assert outbox.next_due(4.0) == pytest.approx(4.0)
+    now[0] += 4.0
+    assert [r.action.target for r in outbox.sendable(5, held_for=4.0)] == ["lbl_a"]
+    assert outbox.next_due(4.0) == 0.0
+    outbox.undo()
+    assert outbox.next_due(4.0) is None

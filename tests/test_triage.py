@@ -263,3 +263,20 @@ async def test_space_pages_the_thread_then_goes_to_the_next_unread(tmp_path: Pat
         row = screen.conversation_list.highlighted
         assert row is not None and row.unread
         assert screen.conversation_list.cursor == screen.rows.next_unread(start)  # type: ignore[union-attr]
+
+
+async def test_z_right_after_m_takes_it_back_before_lemlist_hears(tmp_path: Path) -> None:
+    async with running(tmp_path, config=ONE_USER, undo_for=30.0) as (app, pilot, session):
+        screen = inbox(app)
+        await pilot.press("n")
+        marked = screen.conversation_list.highlighted
+        assert marked is not None and marked.unread
+        await pilot.press("m")
+        await pilot.pause()
+        assert "1 to send" in str(screen.query_one(StatusLine).render())
+        await pilot.press("z")
+        await settle(pilot)
+        row = screen.conversation_list.highlighted
+        assert row is not None and row.id == marked.id and row.unread
+        assert not mark_requests(session)  # online, and lemlist never heard of it
+        assert Outbox(session.db).summary().empty

@@ -437,13 +437,15 @@ class Outbox:
         return self.db.write("written", work)
 
     @reads
-    def sendable(self, limit: int) -> list[Sendable]:
+    def sendable(self, limit: int, *, held_for: float = 0.0) -> list[Sendable]:
         """Up to ``limit`` pending rows to send at once, oldest first, at most one per
         contact, and none behind an earlier row of that contact still out or refused (the
-        order of a label and its removal matters)."""
+        order of a label and its removal matters). ``held_for``: rows younger than that
+        many seconds wait (the time ``z`` has to take a change back)."""
         rows = self.db.read_connection.execute(
-            f"SELECT {_ROW}, state FROM outbox WHERE state IN (?, ?, ?) ORDER BY id",
-            _OPEN,
+            f"SELECT {_ROW}, state FROM outbox WHERE state IN (?, ?, ?) "
+            "AND (state != 'pending' OR created_at <= ?) ORDER BY id",
+            (*_OPEN, self._clock() - held_for),
         ).fetchall()
         chosen: list[Sendable] = []
         blocked: set[str] = set()
@@ -515,6 +517,17 @@ class Outbox:
         return self.db.write("written", work)
 
     # --- reading -------------------------------------------------------------------------
+
+    @reads
+    def next_due(self, held_for: float) -> float | None:
+        """Seconds until the oldest pending row has waited ``held_for`` (0: due now);
+        None when nothing is pending."""
+        row = self.db.read_connection.execute(
+            "SELECT min(created_at) FROM outbox WHERE state = 'pending'"
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return max(0.0, float(row[0]) + held_for - self._clock())
 
     @reads
     def summary(self) -> OutboxSummary:

@@ -236,7 +236,10 @@ class InboxScreen(Screen[None]):
         if self.session.client is not None:
             self._start(SYNC, self._open(), busy="loading…")
             self.sender = OutboxSender(
-                self.outbox, self.session.client, changed=self._update_status
+                self.outbox,
+                self.session.client,
+                changed=self._update_status,
+                held_for=self.session.settings.undo_for,
             )
             self.run_worker(self.sender.run(), group=OUTBOX, exit_on_error=False)
         self.set_interval(STATUS_EVERY, self._tick)

@@ -75,8 +75,11 @@ class OutboxSender:
         *,
         changed: Callable[[], object] = lambda: None,
         sleep: Callable[[float], Awaitable[object]] | None = None,
+        held_for: float = 0.0,
     ) -> None:
         self.outbox = outbox
+        self.held_for = held_for
+        """Seconds a new change waits before it is sent (the time ``z`` has)."""
         self.client = client
         self._changed = changed
         self._wake = asyncio.Event()
@@ -102,11 +105,18 @@ class OutboxSender:
         await asyncio.to_thread(self.outbox.recover)
         while True:
             self._wake.clear()
+            due: float | None = None
             try:
-                batch = self.outbox.sendable(AT_ONCE)
+                batch = self.outbox.sendable(AT_ONCE, held_for=self.held_for)
+                if not batch:
+                    due = self.outbox.next_due(self.held_for)
             except StorageError:
                 batch = []
             if not batch:
+                if due is not None and due > 0:  # a change in its undo time: not idle
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), due)
+                    continue
                 self.idle = True
                 await self._wake.wait()
                 self.idle = False

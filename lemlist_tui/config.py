@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import stat
 import tempfile
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import platformdirs
@@ -83,6 +85,9 @@ class ConfigFile:
     undo_for: float | None = None
     """Seconds a change waits in the outbox before it is sent: ``z`` takes it back
     before lemlist hears of it (0: sent at once)."""
+    allow_insecure: bool | None = None
+    """Allow a plain ``http://`` base URL that is not this machine (the key would cross
+    the network in clear text)."""
     warnings: tuple[str, ...] = ()
     """Sentences to show the user (e.g. a key readable by others)."""
 
@@ -140,8 +145,16 @@ def load_config(path: Path | None = None) -> ConfigFile:
         full_sync_every=seconds("full_sync_every"),
         sync=sync,
         undo_for=seconds("undo_for"),
+        allow_insecure=_flag(data, "allow_insecure", path),
         warnings=tuple(warnings),
     )
+
+
+def _flag(data: dict[str, Any], key: str, path: Path) -> bool | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise ConfigError(f"{path}: `{key}` must be true or false.")
+    return value
 
 
 def _readable_by_others(path: Path) -> bool:
@@ -198,7 +211,60 @@ class Settings:
             theme=config.theme,
             warnings=config.warnings,
         )
-        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+        settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+        return _checked(settings, allow_insecure=bool(config.allow_insecure))
+
+
+# --- what is checked before anything is sent ---------------------------------------------
+
+_USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _checked(settings: Settings, *, allow_insecure: bool) -> Settings:
+    """``settings`` with its base URL, key and user id checked, each failure one sentence
+    that never quotes the key."""
+    key = settings.api_key
+    if key is not None and any(not 0x21 <= ord(ch) <= 0x7E for ch in key):
+        raise ConfigError(
+            "The API key holds a character no lemlist key has (a space, a line end or a "
+            "non-ASCII byte): check LEMLIST_API_KEY or api_key in the config file."
+        )
+    url = settings.base_url.strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not host
+        or any(ch.isspace() or ord(ch) < 0x20 for ch in url)
+    ):
+        raise ConfigError(
+            f"The base URL {clean_url(url)!r} is not an http(s) URL lemlist-tui can use "
+            "(LEMLIST_BASE_URL, base_url or --base-url)."
+        )
+    local = host in _LOOPBACK or host.startswith("127.")
+    if parts.scheme == "http" and not local and not allow_insecure:
+        raise ConfigError(
+            f"The base URL {clean_url(url)!r} is plain http: the API key would cross the "
+            "network unencrypted. Use https://, or set allow_insecure = true in the "
+            "config file."
+        )
+    user = settings.user_id
+    if user is not None and not _USER_ID.fullmatch(user):
+        raise ConfigError(
+            "--user takes a lemlist user id such as usr_AbC123 (letters, digits, _ and -)."
+        )
+    return replace(settings, base_url=url) if url != settings.base_url else settings
+
+
+def clean_url(url: str, limit: int = 80) -> str:
+    """A URL as a message may quote it: printable, and cut."""
+    shown = "".join(ch if ch.isprintable() else "\ufffd" for ch in url)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 # --- small remembered state: the last user chosen per account, the theme chosen ----------

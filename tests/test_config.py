@@ -60,14 +60,14 @@ def test_broken_files_raise_one_sentence(tmp_path: Path, text: str, expected: st
 
 
 def test_environment_beats_file_and_flags_beat_both(tmp_path: Path) -> None:
-    config = ConfigFile(api_key="from-file", base_url="http://file/api")
-    env = {"LEMLIST_API_KEY": "from-env", "LEMLIST_BASE_URL": "http://env/api"}
+    config = ConfigFile(api_key="from-file", base_url="https://file/api")
+    env = {"LEMLIST_API_KEY": "from-env", "LEMLIST_BASE_URL": "https://env/api"}
     settings = Settings.resolve(env=env, config=config)
     assert settings.api_key == "from-env"
-    assert settings.base_url == "http://env/api"
-    settings = Settings.resolve(env={}, config=config, base_url="http://flag/api", demo=None)
+    assert settings.base_url == "https://env/api"
+    settings = Settings.resolve(env={}, config=config, base_url="https://flag/api", demo=None)
     assert settings.api_key == "from-file"
-    assert settings.base_url == "http://flag/api"
+    assert settings.base_url == "https://flag/api"
     assert settings.demo is False
     assert "from-file" not in repr(settings)
 
@@ -82,3 +82,51 @@ def test_last_user_is_remembered_per_account(tmp_path: Path) -> None:
     assert state.stat().st_mode & 0o777 == 0o600
     state.write_text("{not json")
     assert last_user(state, "acct1") is None
+
+
+KEY = "k3y-S3CR3T-abc"
+
+
+@pytest.mark.parametrize(
+    ("base_url", "says"),
+    [
+        ("http://[::1/api", "is not an http(s) URL"),
+        ("ftp://lemlist.example/api", "is not an http(s) URL"),
+        ("https://", "is not an http(s) URL"),
+        ("https://api.lemlist.com/a pi", "is not an http(s) URL"),
+        ("http://api.lemlist.example/api", "plain http"),
+    ],
+)
+def test_a_base_url_that_cannot_be_used_is_one_sentence(base_url: str, says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.resolve(env={"LEMLIST_API_KEY": KEY}, config=ConfigFile(), base_url=base_url)
+    message = str(caught.value)
+    assert says in message and "\n" not in message and KEY not in message
+
+
+def test_plain_http_is_allowed_on_this_machine_or_when_asked() -> None:
+    for url in ("http://127.0.0.1:8000/api", "http://localhost/api", "http://[::1]:9/api"):
+        assert Settings.resolve(env={}, config=ConfigFile(), base_url=url).base_url == url
+    insecure = ConfigFile(allow_insecure=True)
+    settings = Settings.resolve(env={}, config=insecure, base_url="http://proxy.lan/api")
+    assert settings.base_url == "http://proxy.lan/api"
+
+
+def test_a_line_end_left_by_a_crlf_file_is_stripped_from_the_url() -> None:
+    settings = Settings.resolve(
+        env={"LEMLIST_BASE_URL": "https://api.lemlist.com/api\r"}, config=ConfigFile()
+    )
+    assert settings.base_url == "https://api.lemlist.com/api"
+
+
+@pytest.mark.parametrize("key", ["ab c", "abc\x00", "ab\udcffc", "clé"])
+def test_a_key_no_lemlist_key_can_be_is_one_sentence_without_the_key(key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.resolve(env={"LEMLIST_API_KEY": key}, config=ConfigFile())
+    assert "API key" in str(caught.value) and key not in str(caught.value)
+
+
+@pytest.mark.parametrize("user", ["x" * 100_000, "usr/../../x", "usr x", ""])
+def test_a_user_id_that_is_not_one_is_refused(user: str) -> None:
+    with pytest.raises(ConfigError, match="user id"):
+        Settings.resolve(env={}, config=ConfigFile(), user_id=user)

@@ -44,7 +44,14 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Invisible characters that reorder or hide text (bidi controls, zero-width spaces).  ZWJ
 # (U+200D) and ZWNJ (U+200C) stay: emoji sequences and Persian need them (but see below).
-_INVISIBLE = "\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+# Then the ones whose width terminals and Rich disagree on: the Hangul fillers (U+3164 is
+# 0 cells for Rich, 2 for tmux: the row's columns move), Khmer's inherent vowels,
+# Mongolian variation selectors, the specials block's unassigned U+FFF0-U+FFF8, and the
+# tag characters (U+E0000-U+E0FFF).
+_INVISIBLE = (
+    "\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\u115f\u1160\u3164\uffa0\u17b4\u17b5\u180b-\u180d\ufff0-\ufff8\U000e0000-\U000e0fff"
+)
 # Line breaks of every flavour, and the other whitespace controls.
 _BREAKS = "\t\n\x0b\x0c\r\x85\u2028\u2029"
 _LINE_JUNK = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f{_INVISIBLE}]")
@@ -102,9 +109,12 @@ def _trim_marks(text: str) -> str:
         return text
     if "\u200d" in text:
         text = _LONG_CHAIN.sub(_split_chain, _STRAY_JOINER.sub("", text))
+    category = unicodedata.category
+    # Unassigned code points: no terminal knows their width (U+0378 is the first one).
+    if any(category(char) == "Cn" for char in text if char >= "\u0378"):
+        text = "".join(char for char in text if char < "\u0378" or category(char) != "Cn")
     # Most non-ASCII text (precomposed "é", CJK) has no combining mark at all: a glance
     # per character spares the first paint the ~20-50 ms build of the full pattern.
-    category = unicodedata.category
     if not any(category(char) in _MARK_CATEGORIES for char in text if char >= "\u0300"):
         return text
     return _excess_marks().sub("", text)

@@ -394,3 +394,17 @@ def test_local_time() -> None:
     assert local_time(datetime(2024, 12, 3, 9, 12), UTC) == "2024-12-03 09:12"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", local_time(NOW))
     assert local_time(datetime.min.replace(tzinfo=UTC), paris) == "0001-01-01 01:00"
+
+
+@pytest.mark.parametrize(
+    "uncertain",
+    ["\u3164", "\u115f", "\u1160", "\uffa0", "\u17b4", "\u180b", "\ufff0", "\U000e0041", "\u0378"],
+)
+def test_characters_of_uncertain_width_never_reach_a_row(uncertain: str) -> None:
+    # U+3164 is 0 cells for Rich and 2 for tmux: kept, it shifted every column after it.
+    name = f"Ana{uncertain * 3}Smith"
+    line = clean_line(name, 20)
+    assert uncertain not in line
+    assert line == "AnaSmith"
+    block = clean_block(f"Hello{uncertain}\nworld")
+    assert uncertain not in block

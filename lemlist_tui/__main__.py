@@ -32,7 +32,7 @@ It is never read from the command line. No key? Try: lemlist-tui --demo
 Other settings: LEMLIST_BASE_URL; in the config file: base_url, fresh_for (seconds),
 theme, refresh_every, full_sync_every (seconds), sync ("background" or
 "on-demand"), undo_for (seconds a change waits before it is sent: z takes it
-back). The local inbox lives in {config.cache_dir()} (XDG_CACHE_HOME moves it).
+back), request_deadline (seconds), allow_insecure (a plain http:// base_url). The local inbox lives in {config.cache_dir()} (XDG_CACHE_HOME moves it).
 
 Exit codes: 0 ok, 1 other failure, 2 usage, 3 no key or key refused,
 4 network unreachable or rate limited, 128 + the signal's number when SIGTERM

@@ -85,6 +85,8 @@ class ConfigFile:
     undo_for: float | None = None
     """Seconds a change waits in the outbox before it is sent: ``z`` takes it back
     before lemlist hears of it (0: sent at once)."""
+    request_deadline: float | None = None
+    """Seconds one request may take, its answer read to the end (a server that trickles)."""
     allow_insecure: bool | None = None
     """Allow a plain ``http://`` base URL that is not this machine (the key would cross
     the network in clear text)."""
@@ -146,6 +148,7 @@ def load_config(path: Path | None = None) -> ConfigFile:
         sync=sync,
         undo_for=seconds("undo_for"),
         allow_insecure=_flag(data, "allow_insecure", path),
+        request_deadline=seconds("request_deadline"),
         warnings=tuple(warnings),
     )
 
@@ -181,6 +184,7 @@ class Settings:
     full_sync_every: float = 86_400.0
     sync: str = "background"
     undo_for: float = 4.0
+    request_deadline: float = 30.0
     theme: str | None = None
     cache_dir: Path = field(default_factory=cache_dir)
     state_path: Path = field(default_factory=state_path)
@@ -208,6 +212,7 @@ class Settings:
             ),
             sync=config.sync or "background",
             undo_for=config.undo_for if config.undo_for is not None else 4.0,
+            request_deadline=config.request_deadline or 30.0,
             theme=config.theme,
             warnings=config.warnings,
         )

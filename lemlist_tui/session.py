@@ -167,7 +167,12 @@ def open_session(settings: Settings, *, demo_config: DemoConfig | None = None) -
     db = InboxDatabase(account.folder)
     client = None
     if not settings.offline:
-        client = _client(account.api_key, account.base_url.partition("#")[0], demo)
+        client = _client(
+            account.api_key,
+            account.base_url.partition("#")[0],
+            demo,
+            deadline=settings.request_deadline,
+        )
     return Session(settings, account.fingerprint, client, db, demo)
 
 
@@ -212,10 +217,12 @@ def clear_account(folder: Path) -> None:
             raise StorageError(f"{path} cannot be removed: {error.strerror or error}.") from None
 
 
-def _client(api_key: str, base_url: str, demo: DemoLemlist | None) -> LemlistClient:
+def _client(
+    api_key: str, base_url: str, demo: DemoLemlist | None, *, deadline: float
+) -> LemlistClient:
     import httpx
 
     from lemlist_tui.api.client import LemlistClient
 
     transport = httpx.ASGITransport(app=demo) if demo is not None else None
-    return LemlistClient(api_key, base_url=base_url, transport=transport)
+    return LemlistClient(api_key, base_url=base_url, transport=transport, deadline=deadline)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
+from demo_fixtures import running_demo
 
 from lemlist_tui.api import (
     AuthError,
@@ -20,6 +23,7 @@ from lemlist_tui.api import (
     ServerError,
 )
 from lemlist_tui.api.client import NO_RETRY
+from lemlist_tui.api.errors import RequestTimeoutError
 from lemlist_tui.api.ratelimit import SlidingWindowLimiter
 from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist, Fault
 
@@ -193,3 +197,39 @@ def _no_key_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     yield
     for record in caplog.records:
         assert "secret-key-123" not in record.getMessage()
+
+
+async def _trickle(scope: Any, receive: Any, send: Any) -> None:
+    """A server that answers at once, then sends its body one byte every 0.2 s."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    for _ in range(600):
+        await send({"type": "http.response.body", "body": b" ", "more_body": True})
+        await asyncio.sleep(0.2)
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def test_a_server_that_trickles_meets_the_requests_deadline() -> None:
+    # Each read gets a byte well within its timeout: only a deadline on the whole request
+    # ends it (issue 13: export still waiting after 240 s).
+    with running_demo(_trickle) as base_url:  # type: ignore[arg-type]
+        async with LemlistClient(
+            "k", base_url=base_url, timeout=5.0, deadline=1.0, retry=RetryPolicy(attempts=1)
+        ) as client:
+            started = time.monotonic()
+            with pytest.raises(RequestTimeoutError, match="after 1 s"):
+                await client.team()
+            assert time.monotonic() - started < 4.0

@@ -120,6 +120,7 @@ class LemlistClient:
         base_url: str = DEFAULT_BASE_URL,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 20.0,
+        deadline: float = 30.0,
         limiter: SlidingWindowLimiter | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
@@ -132,6 +133,9 @@ class LemlistClient:
         """Every request that left this client (retries included); for tests and benchmarks."""
         self._secret = api_key
         self._timeout = timeout
+        self._deadline = deadline
+        """Seconds a whole request may take, its answer read to the end: each read has
+        ``timeout``, and a server that trickles a byte at a time never trips that."""
         self._sleep = sleep
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -325,9 +329,14 @@ class LemlistClient:
         try:
             async with self.limiter.request():
                 self.requests_sent += 1
-                async with self._http.stream(method, path, params=params, json=body) as response:
-                    self.limiter.observe(response.headers, response.status_code)
-                    answer = await self._read_capped(response)
+                async with asyncio.timeout(self._deadline):
+                    async with self._http.stream(
+                        method, path, params=params, json=body
+                    ) as response:
+                        self.limiter.observe(response.headers, response.status_code)
+                        answer = await self._read_capped(response)
+        except TimeoutError:
+            raise RequestTimeoutError(self._deadline) from None
         except httpx.TimeoutException:
             raise RequestTimeoutError(self._timeout) from None
         except httpx.TransportError as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
@@ -32,7 +33,8 @@ It is never read from the command line. No key? Try: lemlist-tui --demo
 Other settings: LEMLIST_BASE_URL; in the config file: base_url, fresh_for (seconds),
 theme, refresh_every, full_sync_every (seconds), sync ("background" or
 "on-demand"), undo_for (seconds a change waits before it is sent: z takes it
-back), request_deadline (seconds), allow_insecure (a plain http:// base_url). The local inbox lives in {config.cache_dir()} (XDG_CACHE_HOME moves it).
+back), request_deadline (seconds), allow_insecure (a plain http:// base_url).
+The local inbox lives in {config.cache_dir()} (XDG_CACHE_HOME moves it).
 
 Exit codes: 0 ok, 1 other failure, 2 usage, 3 no key or key refused,
 4 network unreachable or rate limited, 128 + the signal's number when SIGTERM
@@ -61,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_paths_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_account_options(export)
+    _add_account_options(export, sub=True)
     export.add_argument("--user", metavar="USR", required=True, help="whose inbox (usr_…)")
     export.add_argument(
         "--unread", action="store_true", help="only conversations unread for that user"
@@ -77,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_paths_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_account_options(sync)
+    _add_account_options(sync, sub=True)
     who = sync.add_mutually_exclusive_group()
     who.add_argument("--user", metavar="USR", help="whose inbox (default: the last opened)")
     who.add_argument("--all-users", action="store_true", help="every user of the team")
@@ -85,24 +87,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_account_options(parser: argparse.ArgumentParser) -> None:
+def _add_account_options(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """The account options, before or after the subcommand (``--demo export`` and
+    ``export --demo`` alike): a subcommand's parser leaves out what it was not given,
+    or its default would overwrite what the main parser read."""
+    absent = argparse.SUPPRESS if sub else None
     parser.add_argument(
         "--demo",
         action="store_true",
-        default=None,
+        default=absent,
         help="use the built-in demo lemlist API: no key, no network",
     )
     parser.add_argument(
         "--demo-size",
         type=int,
         metavar="N",
+        default=absent,
         help="conversations in the demo inbox (default 2,345)",
     )
-    parser.add_argument("--base-url", metavar="URL", help="lemlist API base URL")
+    parser.add_argument("--base-url", metavar="URL", default=absent, help="lemlist API base URL")
     parser.add_argument(
         "--offline",
         action="store_true",
-        default=None,
+        default=absent,
         help="read the local inbox only; send no request",
     )
 
@@ -189,9 +196,24 @@ async def _export(settings: Settings, unread: bool, fmt: str) -> int:
         _fail(str(error), failure_code(error))
     except BrokenPipeError:
         return ExitCode.OK
+    except OSError as error:  # stdout full, gone, or refusing: a sentence, not a traceback
+        _quiet_stdout()
+        reason = error.strerror or type(error).__name__
+        _fail(f"Could not write the export to standard output: {reason}.", ExitCode.OTHER)
     finally:
         await session.aclose()
     return ExitCode.OK
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's last flush of what is still buffered
+    would fail again at exit and print a traceback of its own."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 async def _sync(settings: Settings, all_users: bool, full: bool) -> int:

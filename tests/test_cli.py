@@ -238,3 +238,34 @@ def test_a_full_disk_is_a_sentence_and_keeps_what_was_committed(
     assert held % 100 == 0
     assert len(db.rows(user_id, limit=10_000)) == held
     db.close()
+
+
+def test_account_options_count_before_and_after_the_subcommand(
+    tmp_path: Path, user_id: str
+) -> None:
+    before = run(tmp_path, "--demo", "--demo-size", str(DEMO_SIZE), "export", "--user", user_id)
+    after = run(tmp_path, "export", "--demo", "--demo-size", str(DEMO_SIZE), "--user", user_id)
+    assert before.returncode == 0, before.stderr  # was: "No lemlist API key" (exit 3)
+    assert before.stdout == after.stdout != ""
+
+
+def test_export_to_a_full_stdout_is_a_sentence(tmp_path: Path, user_id: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEMLIST_", "XDG_"))} | {
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "lemlist_tui", "export", "--demo", "--user", user_id],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "lemlist-tui: Could not write the export to standard output: No space left on device."
+    ]

@@ -77,7 +77,7 @@ class SlidingWindowLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         wall_clock: Callable[[], datetime] = _utc_now,
-        max_hold: float = 60.0,
+        max_hold: float | None = None,
         max_retry_after: float = 120.0,
     ) -> None:
         if limit < 1 or not window > 0 or not margin >= 0:
@@ -85,8 +85,12 @@ class SlidingWindowLimiter:
         self.limit = limit
         self.window = window
         self.margin = margin
-        self.max_hold = max_hold
-        """Longest hold that X-RateLimit-Remaining: 0 can cause, whatever the reset says."""
+        self.max_hold = max_hold if max_hold is not None else 3 * window
+        """Longest hold that X-RateLimit-Remaining: 0 can cause, whatever the reset says:
+        three windows by default. A header is believed within reason; only a 429 (its
+        Retry-After, up to ``max_retry_after``) proves a longer wait is asked for. A server
+        saying "0 left, reset in an hour" on every answer stalled every request for a
+        minute (issue 13)."""
         self.max_retry_after = max_retry_after
         """Longest Retry-After (or pause_for) honoured."""
         self._span = window + margin  # the margin absorbs latency between our clock and theirs

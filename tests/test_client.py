@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from demo_fixtures import running_demo
 
@@ -233,3 +234,36 @@ async def test_a_server_that_trickles_meets_the_requests_deadline() -> None:
             with pytest.raises(RequestTimeoutError, match="after 1 s"):
                 await client.team()
             assert time.monotonic() - started < 4.0
+
+
+async def test_one_byte_that_is_not_utf8_costs_one_name_not_the_page(
+    demo: DemoLemlist, client: LemlistClient
+) -> None:
+    user = demo.team_user_ids[0]
+    good = await client.inbox_page(user, 1, 20)
+    raw = orjson.dumps(
+        {
+            "data": [
+                {
+                    "_id": c.id,
+                    "contactId": c.contact.id,
+                    "contact": {"fullName": "Ana", "email": "a@x.test"},
+                }
+                for c in good.conversations
+            ],
+            "pagination": {
+                "totalItems": 20,
+                "currentPage": 1,
+                "nextPage": None,
+                "perPage": 20,
+                "totalPages": 1,
+            },
+        }
+    )
+    broken = raw.replace(b'"Ana"', b'"An\xffa"', 1)  # one contact's name, one bad byte
+    demo.faults.append(Fault(status=200, body=broken, content_type="application/json", times=None))
+    page = await client.inbox_page(user, 1, 20)
+    names = [c.contact.full_name for c in page.conversations]
+    assert len(names) == 20
+    assert names[0] == "An\ufffda"
+    assert names[1:] == ["Ana"] * 19

@@ -89,8 +89,16 @@ def _lenient_json(body: bytes) -> object:
 
     JavaScript's JSON.stringify writes one for a string cut in the middle of an emoji:
     one such contact name must not make a whole page unreadable. It becomes U+FFFD.
-    Anything else orjson refuses (a cut body, NaN, huge numbers) stays refused.
+    A byte that is not UTF-8 (one in one contact's name) becomes U+FFFD in the string
+    that holds it, and the rest of the page is kept. Anything else orjson refuses (a cut
+    body, NaN, huge numbers) stays refused.
     """
+    repaired = body.decode("utf-8", "replace").encode()
+    if repaired != body:
+        try:
+            return orjson.loads(repaired)
+        except orjson.JSONDecodeError:
+            body = repaired  # perhaps a lone surrogate escape as well
     if b"\\u" not in body:
         return _NOT_JSON
     try:

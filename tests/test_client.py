@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -267,3 +268,48 @@ async def test_one_byte_that_is_not_utf8_costs_one_name_not_the_page(
     assert len(names) == 20
     assert names[0] == "An\ufffda"
     assert names[1:] == ["Ana"] * 19
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    """40 MB of zeros, gzipped: 40 KB on the wire."""
+    return gzip.compress(bytes(40 * 2**20), compresslevel=9)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "layers", "says"),
+    [
+        ("gzip, gzip", 2, "compressed more than once"),
+        ("gzip", 1, "larger than 32 MB"),
+        ("br", 1, "does not read"),
+    ],
+)
+async def test_a_compressed_answer_is_capped_as_it_inflates(
+    demo: DemoLemlist, client: LemlistClient, bomb: bytes, encoding: str, layers: int, says: str
+) -> None:
+    body = bomb if layers == 1 else gzip.compress(bomb)
+    demo.faults.append(
+        Fault(
+            path_prefix="/api/team",
+            status=200,
+            body=body,
+            headers={"Content-Encoding": encoding},
+            times=None,
+        )
+    )
+    with pytest.raises(ProtocolError, match=says):
+        await client.team()
+
+
+async def test_a_gzipped_answer_is_read(demo: DemoLemlist, client: LemlistClient) -> None:
+    plain = orjson.dumps({"_id": "tea_1", "name": "Gz", "userIds": []})
+    demo.faults.append(
+        Fault(
+            path_prefix="/api/team",
+            status=200,
+            body=gzip.compress(plain),
+            headers={"Content-Encoding": "gzip"},
+        )
+    )
+    team = await client.team()
+    assert team.name == "Gz"

@@ -13,6 +13,7 @@ import asyncio
 import json
 import random
 import re
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,26 @@ def _lenient_json(body: bytes) -> object:
         return _NOT_JSON
 
 
+def _decoder(encoding: str) -> Any:
+    """A bounded zlib decoder for ``Content-Encoding`` (None: not compressed)."""
+    codings = [c.strip().lower() for c in encoding.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        return None
+    if len(codings) > 1:
+        raise ProtocolError(
+            "lemlist's answer is compressed more than once (Content-Encoding: "
+            f"{', '.join(codings)[:60]}); refused."
+        )
+    if codings[0] in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if codings[0] == "deflate":
+        return zlib.decompressobj()
+    raise ProtocolError(
+        f"lemlist's answer uses an encoding lemlist-tui does not read ({codings[0][:30]})."
+    )
+
+
 def _segment(value: str) -> str:
     """An id or an email as one path segment: a ``/``, ``?`` or ``#`` in it must not
     reach another route."""
@@ -150,7 +171,11 @@ class LemlistClient:
             auth=httpx.BasicAuth("", api_key),
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"User-Agent": f"lemlist-tui/{__version__}", "Accept": "application/json"},
+            headers={
+                "User-Agent": f"lemlist-tui/{__version__}",
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip, deflate",  # the ones _read_capped decodes
+            },
             follow_redirects=False,
         )
 
@@ -361,15 +386,38 @@ class LemlistClient:
         return payload
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
+        """The body, decoded here (not by httpx) so that its decoded size is capped as it
+        streams: a few hundred bytes of ``gzip, gzip`` inflated to 2.1 GB in one step of
+        httpx's decoder. One ``Content-Encoding`` at most, gzip or deflate."""
+        decoder = _decoder(response.headers.get("Content-Encoding", ""))
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
+
+        def take(data: bytes) -> None:
+            nonlocal size
+            size += len(data)
             if size > MAX_BODY_BYTES:
                 raise ProtocolError(
                     f"lemlist's answer is larger than {MAX_BODY_BYTES // 2**20} MB; refused."
                 )
-            chunks.append(chunk)
+            chunks.append(data)
+
+        try:
+            async for raw in response.aiter_raw():
+                if decoder is None:
+                    take(raw)
+                    continue
+                # Never more than the room left (+1 to see it overflow) per step.
+                data = decoder.decompress(raw, MAX_BODY_BYTES + 1 - size)
+                take(data)
+                while decoder.unconsumed_tail:
+                    take(decoder.decompress(decoder.unconsumed_tail, MAX_BODY_BYTES + 1 - size))
+            if decoder is not None:
+                take(decoder.flush())
+        except zlib.error:
+            raise ProtocolError(
+                "lemlist's answer is not the compressed data it says it is.", retryable=True
+            ) from None
         return b"".join(chunks)
 
     def _describe(self, error: httpx.TransportError) -> str:

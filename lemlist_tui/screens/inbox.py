@@ -303,11 +303,16 @@ class InboxScreen(Screen[None]):
             return
         if shown is None or highlighted.id != shown.id:
             self._show_row(highlighted)
-        else:
+            return
+        try:
             fresh = self._stored(highlighted.id)
             interest = self._interest_shown(fresh) if fresh is not None else None
-            if fresh is not None and (fresh != shown or interest != self.detail.interest):
-                self.detail.show(fresh, interest=interest)  # e.g. after mark-read
+        except StorageError as error:  # the detail keeps what it shows, and says why
+            if self._error != str(error):
+                self._report(error)
+            return
+        if fresh is not None and (fresh != shown or interest != self.detail.interest):
+            self.detail.show(fresh, interest=interest)  # e.g. after mark-read
 
     def _count(self, rows: InboxRows) -> None:
         """Count ``rows`` in a worker; a count still running for an older query stops."""
@@ -444,7 +449,11 @@ class InboxScreen(Screen[None]):
 
     def _tick(self) -> None:
         """Every few seconds: another process may have committed; the times age."""
-        if self.session.db.changed() and not self._group_busy(SYNC):
+        try:
+            changed = self.session.db.changed()
+        except sqlite3.Error:  # unreadable now: the next read that matters says why
+            changed = False
+        if changed and not self._group_busy(SYNC):
             self._apply()
         else:
             self._update_status()

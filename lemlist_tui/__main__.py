@@ -149,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     app = make_app(settings)
     app.run()
+    if app.crash_message is not None:
+        print(app.crash_message, file=sys.stderr)
     # The app's own status: 0 after q, the problem's code after q on a problem screen
     # (no key, key refused, unreachable: see failure_code), 1 after an error it could
     # not handle (Textual sets it), ExitCode.SIGNALLED + the signal's number after

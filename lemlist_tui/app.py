@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from lemlist_tui.api.errors import AuthError, LemlistError
 from lemlist_tui.api.models import Team, TeamUser
 from lemlist_tui.config import Settings, remember_theme, saved_theme
+from lemlist_tui.crash import crash_sentence, write_report
 from lemlist_tui.db import StorageError
 from lemlist_tui.exit_codes import ExitCode, failure_code
 from lemlist_tui.messages import UserChosen
@@ -92,6 +93,8 @@ class LemlistApp(App[None]):
         """What quitting returns: once a problem screen is shown, its code from ``--help``
         (3 no key or key refused, 4 unreachable or rate limited, 1 anything else)."""
         self._theme_restored = False
+        self.crash_message: str | None = None
+        """After an unexpected failure: the sentence to print (see ``_fatal_error``)."""
 
     def compose(self) -> ComposeResult:
         yield Static("Connecting to lemlist…", id="starting")
@@ -181,6 +184,26 @@ class LemlistApp(App[None]):
         # 128 + the signal's number: what a shell reports for a process the signal
         # killed, so scripts and supervisors see the cause.
         self.exit(return_code=ExitCode.SIGNALLED + signum)
+
+    # --- an unexpected failure: a sentence and a scrubbed report, never the locals ----------
+
+    def _handle_exception(self, error: Exception) -> None:
+        self._crash = error
+        super()._handle_exception(error)  # exit status 1; then _fatal_error, below
+
+    def _fatal_error(self) -> None:
+        """Textual prints the traceback with every frame's locals (the API key among
+        them); this prints one sentence naming a report that has neither."""
+        error = getattr(self, "_crash", None)
+        if error is None:  # not through _handle_exception: say only that it happened
+            error = RuntimeError("an unexpected failure")
+        folder = self.settings.state_path.parent / "crashes"
+        report = write_report(error, folder, (self.settings.api_key or "",))
+        self.bell()
+        # Printed by the command line once the terminal is back (Rich would fold the
+        # report's path at the console's width): one line, the path copied whole.
+        self.crash_message = crash_sentence(error, report)
+        self._close_messages_no_wait()
 
     def _remove_signal_handlers(self) -> None:
         while self._signals_before:

@@ -35,6 +35,7 @@ UI_FREE = [
     "lemlist_tui.sync.sender",
     "lemlist_tui.reading",
     "lemlist_tui.exit_codes",
+    "lemlist_tui.crash",
 ]
 
 

@@ -500,8 +500,10 @@ class InboxScreen(Screen[None]):
         return dataclasses.replace(conversation, labels=shown)
 
     def _interest_shown(self, conversation: Conversation) -> bool | None:
-        contact_id = conversation.contact_id or conversation.lead_id
-        lead = self._lead_of(conversation.id, contact_id) if contact_id else None
+        lead = conversation.lead_id  # the conversation is at hand: not read again
+        contact_id = conversation.contact_id
+        if lead is None and contact_id is not None:
+            lead = self.session.db.thread_lead(contact_id, self.user_id)
         return self.outbox.interest_of(lead) if lead else None
 
     def _show_stored(self, row: ListRow) -> None:
@@ -868,20 +870,12 @@ class InboxScreen(Screen[None]):
             for kind, labels in ((Kind.LABEL, change.attach), (Kind.UNLABEL, change.remove))
             for label in labels
         ]
-        try:
-            queued = self.outbox.add(actions)
-        except StorageError as error:
-            self._report(error)
-            return
-        if queued.queued and self.sender is not None:
-            self.sender.wake()
-        self._apply()
-        if len(contacts) > 1:
-            self._select_none()
         names = self._label_names()
         said = [f"+{names.get(i, i)}" for i in change.attach]
         said += [f"-{names.get(i, i)}" for i in change.remove]
-        self._say(f"Labels: {clean_line(' '.join(said), 60)} (z undoes).")
+        self._queue(actions, f"Labels: {clean_line(' '.join(said), 60)}")
+        if len(contacts) > 1:
+            self._select_none()
 
     def _label_names(self) -> dict[str, str]:
         return {label.id: label.name or label.id for label in self.session.db.labels()}

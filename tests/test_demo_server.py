@@ -48,8 +48,8 @@ CONVERSATION_KEYS = {
 }  # fmt: skip
 ACTIVITY_KEYS = {
     "_id", "type", "createdAt", "subject", "message", "sendUserId", "sendUserName",
-    "sendUserEmail", "leadEmail", "contactId", "leadId", "campaignId", "cc", "attachments",
-    "messageId",
+    "sendUserEmail", "sendUserMailboxId", "leadEmail", "contactId", "leadId", "campaignId", "cc",
+    "attachments", "messageId",
 }  # fmt: skip
 CHANNEL_OF_TYPE = {
     "emailsSent": "email", "emailsReplied": "email", "linkedinSent": "linkedin",
@@ -256,7 +256,7 @@ async def test_user_route_has_email_role_and_mailboxes_but_no_name() -> None:
         users = [(await client.get(f"/users/{u}")).json() for u in app.team_user_ids]
     assert [u["_id"] for u in users] == app.team_user_ids
     for user in users:
-        assert set(user) == {"_id", "email", "role", "linkedIn", "mailboxes"}
+        assert set(user) == {"_id", "email", "role", "linkedIn", "mailboxes", "whatsappAccounts"}
         assert user["email"].endswith("@acme-sales.example")
         assert user["mailboxes"][0]["email"] == user["email"]
         assert set(user["mailboxes"][0]) == {"_id", "email", "provider", "status"}
@@ -394,12 +394,12 @@ async def test_same_seed_same_answers_other_seed_other_answers() -> None:
 # different (the app's snapshot tests are made from this data).
 PINNED_SHA256 = {
     "page 1": "ef9004c8787b9129c9653e6116fced5bc1971a4707c8cf0e69dd94318b525364",
-    "threads of page 1": "0485f4eae6ea275420614cd81396bed979ae4d867442ed743a197daaf65ddaaf",
+    "threads of page 1": "fda2472f42a130de9c5869c2b60b2f910409a5bbf12995b12723b5f63d893574",
     "page 50": "71b59d20fcc5c94c93c9bfaecf6bbde18997ecd2c62646a7d6eead40e71a9054",
-    "threads of page 50": "3a429fb4a793c41ce97be5a792ca11050738452aecf44a8af6088096db236920",
+    "threads of page 50": "e5c89cc544c268330e4c7d551eedf276be53339cf6c4be5f427961e2c1d40f0b",
     "/team?version=v2": "d494082e885ec84763df5eaac9ab887ccfada88fd00da6c1c9a80f08b272d438",
     "/inbox/labels": "88ec82fe018e312ec24e04cee8efba17f7e541117eaa1df1915bff93cd086636",
-    "/users/{user}": "50e73f417004cc07512fcfd218857b8ee22bea330467fd417b377fc7075868c3",
+    "/users/{user}": "da5a42a23faff5aa56a48434b3592c859ec8d33786d8d3c19b047c8c3cd823f6",
 }
 
 
@@ -495,7 +495,8 @@ async def test_threads_agree_with_their_conversation() -> None:
             assert not emails[0]["subject"].startswith("Re: ")
             assert all(a["subject"].startswith("Re: ") for a in emails[1:])
         for a in activities:
-            assert set(a) == ACTIVITY_KEYS
+            whatsapp = {"sendUserWhatsappAccountId"} if a["type"].startswith("whatsapp") else set()
+            assert set(a) == ACTIVITY_KEYS | whatsapp
             assert ident("act").fullmatch(a["_id"])
             assert ident("lea").fullmatch(a["leadId"])
             assert ident("cam").fullmatch(a["campaignId"])

@@ -13,6 +13,7 @@ immutable after construction, so pages and threads may be built in worker thread
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import itertools
 from collections.abc import Sequence
@@ -147,6 +148,7 @@ class TeamMember:
     role: str
     mailbox_id: str
     provider: str
+    whatsapp_account_id: str
 
     @property
     def name(self) -> str:
@@ -186,6 +188,22 @@ class Step(NamedTuple):
     at: int
 
 
+class SentMessage(NamedTuple):
+    """A message a team member sent through ``POST /inbox/{email,linkedin,whatsapp}``,
+    kept as it was sent: the thread shows its text, not a generated one."""
+
+    id: str
+    channel: str
+    at: int
+    sender: int  # index of the team member who sent it
+    subject: str  # "" unless an email
+    message: str  # the HTML as received
+    cc: tuple[str, ...]
+
+    def step(self) -> Step:
+        return Step(self.id, False, self.channel, self.at)
+
+
 @dataclass(frozen=True, slots=True)
 class Conversation:
     index: int
@@ -198,6 +216,8 @@ class Conversation:
     read: tuple[bool, ...]  # per team member, before any overlay
     opportunities: tuple[Opportunity, ...]
     labels: tuple[str, ...]
+    sent: tuple[SentMessage, ...] = ()
+    """The steps that are sent messages (see :class:`SentMessage`), oldest first."""
 
     @property
     def created_at(self) -> int:
@@ -287,8 +307,7 @@ class DemoData:
         # A crawl reads each conversation once, a refresh re-reads the top few pages.
         self._cached = functools.lru_cache(maxsize=4096)(self._build)
 
-    @staticmethod
-    def _member(draws: Draws, k: int) -> TeamMember:
+    def _member(self, draws: Draws, k: int) -> TeamMember:
         first, last, role, provider = TEAM[k % len(TEAM)]
         lap = k // len(TEAM)
         suffix = str(lap + 1) if lap else ""
@@ -300,6 +319,8 @@ class DemoData:
             role=role,
             mailbox_id=random_id("mbx", draws),
             provider=provider,
+            # A stream of its own: the team's draws, and so every id after them, stay as they were.
+            whatsapp_account_id=random_id("wha", Draws(f"{self.seed}:whatsapp:{k}")),
         )
 
     def base_last_activity(self, index: int, jitter: int) -> int:
@@ -418,6 +439,9 @@ class DemoData:
                     "status": "connected",
                 }
             ],
+            # A demo assumption: lemlist documents the sendUserWhatsappAccountId a WhatsApp
+            # reply needs, not where a client finds it. The demo lists it here, by the mailboxes.
+            "whatsappAccounts": [{"_id": member.whatsapp_account_id, "status": "connected"}],
         }
 
     def labels_json(self) -> list[JsonObject]:
@@ -540,12 +564,17 @@ _ACTIVITY_TYPES = {
 
 
 class _ThreadWriter:
-    """Writes a thread's message bodies; texts depend only on (seed, index, position)."""
+    """Writes a thread's message bodies; texts depend only on (seed, index, position).
+
+    A sent message (:class:`SentMessage`) keeps its own text and draws nothing, so every
+    generated step gets the text it would have had without it.
+    """
 
     def __init__(self, data: DemoData, conversation: Conversation) -> None:
         self.data = data
         self.conversation = conversation
         self.member = data.members[conversation.sender]
+        self.sent = {message.id: message for message in conversation.sent}
         self.rng = Draws(f"{data.seed}:thread:{conversation.index}")
         contact = conversation.contact
         greeting = contact.first_name if contact.full_name is not None else "there"
@@ -561,6 +590,12 @@ class _ThreadWriter:
         previous: tuple[Step, str] | None = None  # a message and its own text, for quoting
         email_seen = False
         for step in self.conversation.steps:
+            sent = self.sent.get(step.id)
+            if sent is not None:
+                activities.append(self._sent_activity(step, sent))
+                previous = (step, sent.message)
+                email_seen = email_seen or step.channel == "email"
+                continue
             own = self._own_text(step, previous[0] if previous else None)
             message = own
             if step.channel == "email":
@@ -610,7 +645,8 @@ class _ThreadWriter:
             who = self.conversation.contact.full_name or self.conversation.contact.email
             address = self.conversation.contact.email
         else:
-            who, address = self.member.name, self.member.email
+            member = self._member_of(step)
+            who, address = member.name, member.email
         return (
             '<br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">'
             f"On {_mail_date(step.at)}, {html.escape(who)} &lt;{address}&gt; wrote:<br></div>"
@@ -626,23 +662,53 @@ class _ThreadWriter:
         )
         return f"{style}{message}{pixel}"
 
+    def _member_of(self, step: Step) -> TeamMember:
+        """Who wrote an outbound step: its sender if it was sent, else the campaign's."""
+        sent = self.sent.get(step.id)
+        return self.member if sent is None else self.data.members[sent.sender]
+
     def _activity(self, step: Step, subject: str, message: str) -> JsonObject:
+        """A generated step's activity; its messageId is the step's last draw."""
+        domain = self.conversation.contact.email.partition("@")[2] if step.inbound else TEAM_DOMAIN
+        message_id = f"<{self.rng.getrandbits(80):020x}@{domain}>"
+        return self._json(step, subject, message, self.member, [], message_id)
+
+    def _sent_activity(self, step: Step, sent: SentMessage) -> JsonObject:
+        """A sent message's activity, as sent, by its sender; it draws nothing."""
+        digest = hashlib.blake2b(sent.id.encode(), digest_size=10).hexdigest()
+        member = self.data.members[sent.sender]
+        return self._json(
+            step, sent.subject, sent.message, member, list(sent.cc), f"<{digest}@{TEAM_DOMAIN}>"
+        )
+
+    def _json(
+        self,
+        step: Step,
+        subject: str,
+        message: str,
+        member: TeamMember,
+        cc: list[str],
+        message_id: str,
+    ) -> JsonObject:
         contact = self.conversation.contact
-        domain = contact.email.partition("@")[2] if step.inbound else TEAM_DOMAIN
-        return {
+        activity: JsonObject = {
             "_id": step.id,
             "type": _ACTIVITY_TYPES[(step.channel, step.inbound)],
             "createdAt": iso_ms(step.at),
             "subject": subject,
             "message": message,
-            "sendUserId": self.member.id,
-            "sendUserName": self.member.name,
-            "sendUserEmail": self.member.email,
+            "sendUserId": member.id,
+            "sendUserName": member.name,
+            "sendUserEmail": member.email,
+            "sendUserMailboxId": member.mailbox_id,
             "leadEmail": contact.email,
             "contactId": contact.id,
             "leadId": contact.lead_id,
             "campaignId": self.conversation.campaign_id,
-            "cc": [],
+            "cc": cc,
             "attachments": [],
-            "messageId": f"<{self.rng.getrandbits(80):020x}@{domain}>",
+            "messageId": message_id,
         }
+        if step.channel == "whatsapp":  # either way: sendUser* name the team's side
+            activity["sendUserWhatsappAccountId"] = member.whatsapp_account_id
+        return activity

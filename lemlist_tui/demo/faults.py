@@ -33,6 +33,10 @@ class Fault:
     """Send the real body truncated to this many bytes, without Content-Length, then end."""
     drop: bool = False
     """Send the headers and part of the body, then abort the connection."""
+    hang_up: bool = False
+    """Read the request and act on it, then end the connection with no answer at all: a
+    send whose fate the client cannot know. (In-process the client sees the connection
+    closed; uvicorn answers a 500 for an app that ends so, which is unknown all the same.)"""
     method: str | None = None
     """Match only this HTTP method; None = any."""
 

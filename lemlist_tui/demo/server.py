@@ -29,6 +29,15 @@ import orjson
 
 from lemlist_tui.demo.data import DemoData, JsonObject, js_date, label_json, to_ms
 from lemlist_tui.demo.directory import ContactDirectory
+from lemlist_tui.demo.drafts import (
+    DRAFT_CHANNELS,
+    MAX_CONTENT_BYTES,
+    MAX_DRAFTS,
+    DraftBook,
+    DraftLimitReached,
+    draft_json,
+    draft_summary_json,
+)
 from lemlist_tui.demo.faults import Fault
 from lemlist_tui.demo.labels import LabelBook, LabelExists
 from lemlist_tui.demo.state import InboxState, conversation_at, page_json, thread_json
@@ -180,8 +189,8 @@ def _text(status: int, text: str, headers: dict[str, str] | None = None) -> Resp
     return Response(status, text.encode(), _TEXT, headers or {})
 
 
-def _json(payload: object) -> Response:
-    return Response(200, orjson.dumps(payload), _JSON)
+def _json(payload: object, status: int = 200) -> Response:
+    return Response(status, orjson.dumps(payload), _JSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +224,7 @@ _NO_INBOX = "Inbox not found"
 _NO_LABEL = "Label not found"
 _NO_LEAD = "Lead not found"
 _NO_CONTACT = "Contact not found"
+_NO_DRAFT = "Draft not found"
 _INTERESTED = "interested"
 _NOT_INTERESTED = "notinterested"
 
@@ -238,6 +248,66 @@ def _json_object(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _ClientError("Invalid JSON body")
     return body
+
+
+def _optional_string(body: dict[str, Any], name: str) -> str | None:
+    """``body[name]``, a string, or None if absent or null."""
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _ClientError(f"{name} must be a string")
+    return value
+
+
+def _required_string(body: dict[str, Any], name: str) -> str:
+    value = _optional_string(body, name)
+    if value is None:
+        raise _ClientError(f"{name} is required")
+    return value
+
+
+def _optional_emails(body: dict[str, Any], name: str) -> tuple[str, ...] | None:
+    """``body[name]``, a list of email addresses, or None if absent or null."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(x, str) and "@" in x for x in value):
+        raise _ClientError(f"{name} must be an array of emails")
+    return tuple(value)
+
+
+def _send_body(request: Request, fields: Sequence[str]) -> dict[str, Any]:
+    """A send route's body: every field of ``fields`` required (checked in that order),
+    each a string but ``cc``, and a message with more than blanks in it."""
+    body = _json_object(request)
+    for name in fields:
+        if name != "cc":
+            _required_string(body, name)
+        elif _optional_emails(body, name) is None:
+            raise _ClientError("cc is required")
+    if not body["message"].strip():
+        raise _ClientError("message must not be empty")
+    return body
+
+
+def _within_size(content: str) -> str:
+    """A draft's ``content``, if it is not too large."""
+    if len(content.encode()) > MAX_CONTENT_BYTES:
+        raise _ClientError(f"content is too large (max {MAX_CONTENT_BYTES // 1024} KB)")
+    return content
+
+
+_EMAIL_FIELDS = (
+    "sendUserId",
+    "sendUserEmail",
+    "sendUserMailboxId",
+    "contactId",
+    "leadId",
+    "subject",
+    "message",
+    "cc",
+)
+_LINKEDIN_FIELDS = ("sendUserId", "leadId", "contactId", "message")
+_WHATSAPP_FIELDS = ("sendUserId", "sendUserWhatsappAccountId", "contactId", "leadId", "message")
 
 
 def _int_param(query: dict[str, str], name: str, default: int, minimum: int | None) -> int:
@@ -306,6 +376,9 @@ class DemoLemlist:
     Routes, under ``/api``: ``GET /team``, ``GET /users/{userId}``, ``GET /inbox``,
     ``GET /inbox/{contactId}`` (the thread), ``GET|POST /inbox/labels``,
     ``GET /inbox/labels/{labelId}``, ``POST|DELETE /inbox/conversations/labels/{contactId}``,
+    ``POST /inbox/email``, ``POST /inbox/linkedin``, ``POST /inbox/whatsapp`` (replies),
+    ``GET|POST /inbox/{contactId}/drafts``,
+    ``GET|PATCH|DELETE /inbox/{contactId}/drafts/{draftId}``,
     ``POST /leads/interested/{leadIdOrEmail}``, ``POST /leads/notinterested/{leadIdOrEmail}``
     and ``GET /contacts/{contactIdOrEmail}``.
 
@@ -313,6 +386,12 @@ class DemoLemlist:
     regard to case or surrounding blanks; a lead named by its email is every lead with that
     email (the interest routes mark them all, "in all campaigns", and answer the first
     lead); a contact named by its email is the first conversation's with that email.
+    A reply may go out on any of the three channels, whatever the thread's; it is checked
+    in this order: its body's fields (required, typed, a message not blank), the sender
+    and their mailbox or WhatsApp account, the contact, the lead. A draft owner's email is
+    compared without case; drafts are listed newest created first; ``PATCH`` needs one of
+    ``content``, ``subject``, ``cc``; ``replyToActivityId`` and ``attachments`` are kept
+    unchecked.
     """
 
     def __init__(self, config: DemoConfig | None = None) -> None:
@@ -326,11 +405,15 @@ class DemoLemlist:
         self._state = InboxState(self._data, self.config.size)
         self._label_book = LabelBook(self._data)
         self._directory = ContactDirectory(self._data)
+        self._drafts = DraftBook(self._data.seed)
+        self._sent: dict[int, list[JsonObject]] = {}
+        self._sent_lock = threading.Lock()  # tests read it from their own thread
         self._limiter = SlidingWindow()
         self.faults: list[Fault] = []
         self.log: list[RequestRecord] = []
         self.team_user_ids: list[str] = [m.id for m in self._data.members]
         self._users = {m.id: k for k, m in enumerate(self._data.members)}
+        self._user_emails = {m.email.casefold(): k for k, m in enumerate(self._data.members)}
         self._last_answer: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
         self._hooks: list[RequestHook] = []
         self._hooks_lock = threading.Lock()  # tests register from their own thread
@@ -344,7 +427,19 @@ class DemoLemlist:
                 re.compile(r"/api/inbox/conversations/labels/([^/]+)"),
                 {"POST": self._attach_labels, "DELETE": self._detach_labels},
             ),
-            # After every /api/inbox/labels… route: fullmatch in this order decides.
+            (re.compile(r"/api/inbox/email"), {"POST": self._send_email}),
+            (re.compile(r"/api/inbox/linkedin"), {"POST": self._send_linkedin}),
+            (re.compile(r"/api/inbox/whatsapp"), {"POST": self._send_whatsapp}),
+            (
+                re.compile(r"/api/inbox/([^/]+)/drafts"),
+                {"GET": self._list_drafts, "POST": self._create_draft},
+            ),
+            (
+                re.compile(r"/api/inbox/([^/]+)/drafts/([^/]+)"),
+                {"GET": self._get_draft, "PATCH": self._update_draft, "DELETE": self._delete_draft},
+            ),
+            # After every /api/inbox/{labels,email,linkedin,whatsapp} route: fullmatch in this
+            # order decides, so GET /api/inbox/email is that route's 405, not a thread.
             (re.compile(r"/api/inbox/([^/]+)"), {"GET": self._thread}),
             (re.compile(r"/api/leads/interested/([^/]+)"), {"POST": self._interested}),
             (re.compile(r"/api/leads/notinterested/([^/]+)"), {"POST": self._not_interested}),
@@ -471,6 +566,38 @@ class DemoLemlist:
             raise KeyError(conversation_or_contact_id)
         return set(self._state.labels(index))
 
+    def sent_messages(self, conversation_or_contact_id: str) -> list[JsonObject]:
+        """What the send routes sent to a conversation, named by its ``ibx_`` or its
+        contact's ``ctc_`` id, oldest first: each the body as received plus ``channel``
+        (``email``, ``linkedin`` or ``whatsapp``). Kept after the conversation is deleted;
+        KeyError if no such conversation was ever made."""
+        index = self._made_index(conversation_or_contact_id)
+        with self._sent_lock:
+            return [dict(body) for body in self._sent.get(index, [])]
+
+    def drafts_of(self, contact_id: str, owner_id: str) -> list[JsonObject]:
+        """The drafts ``owner_id`` (a user id or login email) keeps on ``contact_id``'s
+        conversation, newest first, whole as ``GET …/drafts/{draftId}`` answers each.
+        KeyError if no such conversation was ever made or the owner is not in the team."""
+        index = self._made_index(contact_id)
+        owner = self._member_named(owner_id)
+        if owner is None:
+            raise KeyError(owner_id)
+        return [draft_json(draft) for draft in self._drafts.drafts(index, owner)]
+
+    def _made_index(self, conversation_or_contact_id: str) -> int:
+        """The index of a conversation ever made (deleted or not), by either id."""
+        for ids in (self._data.conversation_ids, self._data.contact_ids):
+            index = ids.decode(conversation_or_contact_id)
+            if index is not None and index < self._state.made:
+                return index
+        raise KeyError(conversation_or_contact_id)
+
+    def _member_named(self, user_id_or_email: str) -> int | None:
+        """A team member by user id or login email (without case)."""
+        user = self._users.get(user_id_or_email)
+        return user if user is not None else self._user_emails.get(user_id_or_email.casefold())
+
     def label_id(self, name: str) -> str | None:
         """The id of the label called ``name`` (compared as creation compares names)."""
         label = self._label_book.named(name)
@@ -552,6 +679,10 @@ class DemoLemlist:
         if fault is not None:
             headers.update(fault.headers)
         self.log.append(RequestRecord(arrival, method, path, query, response.status, key))
+        if fault is not None and fault.hang_up:
+            import httpx  # here only, as in _send_response
+
+            raise httpx.RemoteProtocolError("demo fault: server disconnected without an answer")
         await _send_response(send, response, headers, fault)
 
     def _take_fault(self, method: str, path: str, query: dict[str, str]) -> Fault | None:
@@ -750,6 +881,142 @@ class DemoLemlist:
         overlay = self._state.overlay(index)
         conversation = conversation_at(self._data, index, overlay)
         return _json(self._data.contact_json(conversation, overlay.interest))
+
+    # -- replies ------------------------------------------------------------------------------
+
+    def _send_email(self, request: Request, _: tuple[str, ...]) -> Response:
+        body = _send_body(request, _EMAIL_FIELDS)
+        user = self._sender(body)
+        member = self._data.members[user]
+        if body["sendUserEmail"].casefold() != member.email.casefold():
+            raise _ClientError("sendUserEmail is not this user's email")
+        if body["sendUserMailboxId"] != member.mailbox_id:
+            raise _ClientError("Mailbox not found for this user")
+        return self._deliver("email", body, user, body["subject"], body["cc"])
+
+    def _send_linkedin(self, request: Request, _: tuple[str, ...]) -> Response:
+        body = _send_body(request, _LINKEDIN_FIELDS)
+        return self._deliver("linkedin", body, self._sender(body))
+
+    def _send_whatsapp(self, request: Request, _: tuple[str, ...]) -> Response:
+        body = _send_body(request, _WHATSAPP_FIELDS)
+        user = self._sender(body)
+        if body["sendUserWhatsappAccountId"] != self._data.members[user].whatsapp_account_id:
+            raise _ClientError("WhatsApp account not found for this user")
+        return self._deliver("whatsapp", body, user)
+
+    def _sender(self, body: dict[str, Any]) -> int:
+        user = self._users.get(body["sendUserId"])
+        if user is None:
+            raise _ClientError("User not in team")
+        return user
+
+    def _deliver(
+        self,
+        channel: str,
+        body: dict[str, Any],
+        user: int,
+        subject: str = "",
+        cc: Sequence[str] = (),
+    ) -> Response:
+        """Send a checked message: the conversation's newest activity, and recorded for
+        :meth:`sent_messages`."""
+        index = self._contact(body["contactId"])
+        if body["leadId"] != self._data.contact(index).lead_id:
+            raise _ClientError("Lead does not belong to this contact")
+        with _still_there():
+            self._state.send(
+                index,
+                self._now_ms(),
+                channel=channel,
+                sender=user,
+                subject=subject,
+                message=body["message"],
+                cc=cc,
+            )
+        with self._sent_lock:
+            self._sent.setdefault(index, []).append({**body, "channel": channel})
+        return _json({"ok": True})
+
+    # -- drafts -------------------------------------------------------------------------------
+
+    def _draft_owner(self, request: Request) -> int:
+        owner = request.query.get("draftOwner", "")
+        if not owner:
+            raise _ClientError("draftOwner is required")
+        user = self._member_named(owner)
+        if user is None:
+            raise _ClientError("User not in team")
+        return user
+
+    def _list_drafts(self, request: Request, args: tuple[str, ...]) -> Response:
+        owner = self._draft_owner(request)
+        index = self._contact(args[0])
+        drafts = self._drafts.drafts(index, owner)
+        return _json({"drafts": [draft_summary_json(draft) for draft in drafts]})
+
+    def _create_draft(self, request: Request, args: tuple[str, ...]) -> Response:
+        owner = self._draft_owner(request)
+        index = self._contact(args[0])
+        body = _json_object(request)
+        channel = body.get("channel")
+        if channel is None:
+            raise _ClientError("channel is required")
+        if channel not in DRAFT_CHANNELS:
+            raise _ClientError(f"channel must be one of {', '.join(DRAFT_CHANNELS)}")
+        content = _within_size(_required_string(body, "content"))
+        attachments = body.get("attachments")
+        if attachments is not None and not isinstance(attachments, list):
+            raise _ClientError("attachments must be an array")
+        try:
+            draft = self._drafts.create(
+                index,
+                owner,
+                self._now_ms(),
+                channel=channel,
+                content=content,
+                subject=_optional_string(body, "subject") or "",
+                cc=_optional_emails(body, "cc") or (),
+                attachments=tuple(attachments or ()),
+                reply_to=_optional_string(body, "replyToActivityId"),
+            )
+        except DraftLimitReached:
+            limit = f"Draft limit reached (max {MAX_DRAFTS} per conversation)"
+            raise _ClientError(limit) from None
+        return _json({"draftId": draft.id}, status=201)
+
+    def _get_draft(self, request: Request, args: tuple[str, ...]) -> Response:
+        owner = self._draft_owner(request)
+        index = self._contact(args[0])
+        draft = self._drafts.get(index, owner, args[1])
+        if draft is None:
+            raise _ClientError(_NO_DRAFT, 404)
+        return _json(draft_json(draft))
+
+    def _update_draft(self, request: Request, args: tuple[str, ...]) -> Response:
+        owner = self._draft_owner(request)
+        index = self._contact(args[0])
+        body = _json_object(request)
+        content = _optional_string(body, "content")
+        if content is not None:
+            _within_size(content)
+        subject = _optional_string(body, "subject")
+        cc = _optional_emails(body, "cc")
+        if content is None and subject is None and cc is None:
+            raise _ClientError("content, subject or cc is required")
+        draft = self._drafts.update(
+            index, owner, args[1], self._now_ms(), content=content, subject=subject, cc=cc
+        )
+        if draft is None:
+            raise _ClientError(_NO_DRAFT, 404)
+        return _json(draft_json(draft))
+
+    def _delete_draft(self, request: Request, args: tuple[str, ...]) -> Response:
+        owner = self._draft_owner(request)
+        index = self._contact(args[0])
+        if not self._drafts.delete(index, owner, args[1]):
+            raise _ClientError(_NO_DRAFT, 404)
+        return _json({"ok": True})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -1,11 +1,11 @@
 """The demo inbox as it changes: the generated conversations plus small overlays.
 
-Order: conversations lifted by ``touch``/``add`` (newest first), then the generated ones by
-index, skipping the lifted; deleted ones are nowhere. What happened to a conversation (a new
-reply, read flags, labels, its lead's interest) is its :class:`Overlay`, replaced on every
-change and never mutated: a page snapshot (:meth:`InboxState.page`) is a list of (index,
-overlay) taken under the lock, and :func:`page_json` / :func:`thread_json` turn one into JSON
-anywhere, a worker thread included, while the event loop goes on changing the inbox.
+Order: conversations lifted by ``touch``/``send``/``add`` (newest first), then the generated
+ones by index, skipping the lifted; deleted ones are nowhere. What happened to a conversation (a
+new reply, a message sent, read flags, labels, its lead's interest) is its :class:`Overlay`,
+replaced on every change and never mutated: a page snapshot (:meth:`InboxState.page`) is a list
+of (index, overlay) taken under the lock, and :func:`page_json` / :func:`thread_json` turn one
+into JSON anywhere, a worker thread included, while the event loop goes on changing the inbox.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import NamedTuple
 
-from lemlist_tui.demo.data import Conversation, DemoData, JsonObject
+from lemlist_tui.demo.data import Conversation, DemoData, JsonObject, SentMessage
+from lemlist_tui.demo.draws import Draws
+from lemlist_tui.demo.ids import random_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,8 @@ class Overlay:
     """Last activity of a conversation added after start-up (None: a generated one)."""
     replies: tuple[int, ...] = ()
     """Times of the inbound messages ``touch`` added, oldest first."""
+    sent: tuple[SentMessage, ...] = ()
+    """Messages the team sent through the send routes, oldest first."""
     read: tuple[bool | None, ...] = ()
     """Per team member, the read flag set since start-up (None: as generated); () = none."""
     labels: tuple[str, ...] | None = None
@@ -58,12 +63,17 @@ class PageSnapshot(NamedTuple):
 
 
 def conversation_at(data: DemoData, index: int, overlay: Overlay) -> Conversation:
-    """Conversation ``index`` as ``overlay`` says it is now."""
+    """Conversation ``index`` as ``overlay`` says it is now: the generated steps, then the
+    replies ``touch`` added and the messages sent, by time (no two share a time)."""
     conversation = data.conversation(index, overlay.anchor)
-    for at in overlay.replies:
-        reply = data.extra_reply(conversation, at)
-        conversation = replace(conversation, steps=(*conversation.steps, reply))
-    return conversation
+    if not overlay.replies and not overlay.sent:
+        return conversation
+    replies: list[tuple[int, SentMessage | None]] = [(at, None) for at in overlay.replies]
+    sent: list[tuple[int, SentMessage | None]] = [(s.at, s) for s in overlay.sent]
+    for at, message in heapq.merge(replies, sent, key=itemgetter(0)):
+        step = data.extra_reply(conversation, at) if message is None else message.step()
+        conversation = replace(conversation, steps=(*conversation.steps, step))
+    return replace(conversation, sent=overlay.sent)
 
 
 def page_json(
@@ -106,6 +116,7 @@ class InboxState:
         self._displaced: list[int] = []
         self._deleted: set[int] = set()
         self._overlays: dict[int, Overlay] = {}
+        self._sent = 0
         self._lock = threading.RLock()
 
     @property
@@ -226,13 +237,43 @@ class InboxState:
                 made.append(index)
             return made[::-1]
 
+    def send(
+        self,
+        index: int,
+        now_ms: int,
+        *,
+        channel: str,
+        sender: int,
+        subject: str,
+        message: str,
+        cc: Sequence[str] = (),
+    ) -> SentMessage:
+        """A message ``sender`` sent: the newest activity, read by the sender (the others'
+        flags unchanged), moved to the top. KeyError if ``index`` is not in the inbox."""
+        with self._lock:
+            self._require(index)
+            self._sent += 1  # the n-th message sent gets the same id in every run of a seed
+            sent = SentMessage(
+                random_id("act", Draws(f"{self._data.seed}:sent:{self._sent}")),
+                channel,
+                self._next_time(now_ms),
+                sender,
+                subject,
+                message,
+                tuple(cc),
+            )
+            overlay = self._overlays.get(index, UNCHANGED)
+            self._overlays[index] = replace(
+                overlay, sent=(*overlay.sent, sent), read=self._read_by(overlay, sender)
+            )
+            self._lift(index)
+            return sent
+
     def mark_read(self, index: int, user: int) -> None:
         with self._lock:
             self._require(index)
             overlay = self._overlays.get(index, UNCHANGED)
-            flags: list[bool | None] = list(overlay.read or (None,) * len(self._data.members))
-            flags[user] = True
-            self._overlays[index] = replace(overlay, read=tuple(flags))
+            self._overlays[index] = replace(overlay, read=self._read_by(overlay, user))
 
     def attach_labels(self, index: int, label_ids: Sequence[str], *, append: bool) -> None:
         with self._lock:
@@ -293,6 +334,12 @@ class InboxState:
 
     def _nobody_read(self) -> tuple[bool, ...]:
         return (False,) * len(self._data.members)
+
+    def _read_by(self, overlay: Overlay, user: int) -> tuple[bool | None, ...]:
+        """``overlay``'s read flags, with ``user``'s set."""
+        flags: list[bool | None] = list(overlay.read or (None,) * len(self._data.members))
+        flags[user] = True
+        return tuple(flags)
 
     def _next_time(self, now_ms: int) -> int:
         top = self.order(0, 1)

@@ -33,7 +33,8 @@ It is never read from the command line. No key? Try: lemlist-tui --demo
 Other settings: LEMLIST_BASE_URL; in the config file: base_url, fresh_for (seconds),
 theme, refresh_every, full_sync_every (seconds), sync ("background" or
 "on-demand"), undo_for (seconds a change waits before it is sent: z takes it
-back), request_deadline (seconds), allow_insecure (a plain http:// base_url).
+back), request_deadline (seconds), allow_insecure (a plain http:// base_url),
+read_only (true: change nothing in lemlist, as --read-only).
 The local inbox lives in {config.cache_dir()} (XDG_CACHE_HOME moves it).
 
 Exit codes: 0 ok, 1 other failure, 2 usage, 3 no key or key refused,
@@ -112,6 +113,12 @@ def _add_account_options(parser: argparse.ArgumentParser, *, sub: bool = False) 
         default=absent,
         help="read the local inbox only; send no request",
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=absent,
+        help="change nothing in lemlist (no mark read, label, interest, reply)",
+    )
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -131,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             demo_size=args.demo_size,
             base_url=args.base_url,
             offline=args.offline,
+            read_only=args.read_only or None,
             user_id=args.user,
         )
     except ConfigError as error:

@@ -90,6 +90,8 @@ class ConfigFile:
     allow_insecure: bool | None = None
     """Allow a plain ``http://`` base URL that is not this machine (the key would cross
     the network in clear text)."""
+    read_only: bool | None = None
+    """Change nothing in lemlist: no mark read, label, interest, reply or draft."""
     warnings: tuple[str, ...] = ()
     """Sentences to show the user (e.g. a key readable by others)."""
 
@@ -148,6 +150,7 @@ def load_config(path: Path | None = None) -> ConfigFile:
         sync=sync,
         undo_for=seconds("undo_for"),
         allow_insecure=_flag(data, "allow_insecure", path),
+        read_only=_flag(data, "read_only", path),
         request_deadline=seconds("request_deadline"),
         warnings=tuple(warnings),
     )
@@ -185,6 +188,8 @@ class Settings:
     sync: str = "background"
     undo_for: float = 4.0
     request_deadline: float = 30.0
+    read_only: bool = False
+    """Nothing the app does changes lemlist (``--read-only``, ``read_only = true``)."""
     theme: str | None = None
     cache_dir: Path = field(default_factory=cache_dir)
     state_path: Path = field(default_factory=state_path)
@@ -213,6 +218,7 @@ class Settings:
             sync=config.sync or "background",
             undo_for=config.undo_for if config.undo_for is not None else 4.0,
             request_deadline=config.request_deadline or 30.0,
+            read_only=bool(config.read_only),
             theme=config.theme,
             warnings=config.warnings,
         )

@@ -313,3 +313,102 @@ async def test_a_gzipped_answer_is_read(demo: DemoLemlist, client: LemlistClient
     )
     team = await client.team()
     assert team.name == "Gz"
+
+
+# --- a send is never repeated once lemlist may have acted ------------------------------
+
+
+def _sender(handler: Callable[[httpx.Request], httpx.Response]) -> LemlistClient:
+    return LemlistClient(
+        DEMO_API_KEY,
+        base_url=DEMO_BASE_URL,
+        transport=httpx.MockTransport(handler),
+        limiter=unlimited(),
+        retry=FAST_RETRY,
+    )
+
+
+async def _send_linkedin(client: LemlistClient) -> None:
+    await client.send_linkedin(
+        send_user_id="usr_1", contact_id="ctc_1", lead_id="lea_1", message="Hello"
+    )
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ReadError("reset by peer"),
+        httpx.RemoteProtocolError("server disconnected"),
+        httpx.ReadTimeout("no answer"),
+        httpx.WriteError("broken pipe"),
+        503,
+    ],
+    ids=["read-error", "disconnected", "read-timeout", "write-error", "503"],
+)
+async def test_a_send_whose_fate_is_unknown_goes_once_and_says_so(
+    failure: Exception | int,
+) -> None:
+    from lemlist_tui.api.errors import OutcomeUnknownError
+
+    calls: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.content)
+        if isinstance(failure, Exception):
+            raise failure
+        return httpx.Response(failure, text="Service Unavailable")
+
+    async with _sender(handler) as client:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await _send_linkedin(client)
+    assert len(calls) == 1
+    assert orjson.loads(calls[0])["message"] == "Hello"
+    assert str(caught.value).startswith("It may have been sent (")
+    assert caught.value.retryable is False
+
+
+async def test_a_send_refused_before_any_effect_is_retried_or_said_plainly() -> None:
+    answers = iter([httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200)])
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return next(answers)
+
+    async with _sender(handler) as client:
+        await _send_linkedin(client)
+    assert calls == 2  # a 429 was refused before any effect: sent again
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, text="leadId is required")
+
+    async with _sender(refused) as client:
+        with pytest.raises(BadRequestError, match="leadId is required"):
+            await _send_linkedin(client)
+
+
+async def test_a_send_that_could_not_connect_was_not_sent_and_may_go_again() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")
+
+    async with _sender(handler) as client:
+        with pytest.raises(NetworkError) as caught:
+            await _send_linkedin(client)
+    assert caught.value.unsent and caught.value.retryable
+
+
+async def test_a_sent_message_whose_answer_is_cut_after_the_status_counts_as_sent() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"ok": tr', "more_body": True})
+        raise RuntimeError("dropped")  # uvicorn resets the connection
+
+    with running_demo(app) as base_url:  # a real socket: the status comes before the body
+        async with LemlistClient(
+            DEMO_API_KEY, base_url=base_url, limiter=unlimited(), retry=FAST_RETRY
+        ) as client:
+            await _send_linkedin(client)  # no error: the 200 said it was sent

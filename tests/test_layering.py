@@ -36,6 +36,9 @@ UI_FREE = [
     "lemlist_tui.reading",
     "lemlist_tui.exit_codes",
     "lemlist_tui.crash",
+    "lemlist_tui.compose",
+    "lemlist_tui.db.replies",
+    "lemlist_tui.demo.drafts",
 ]
 
 

@@ -30,6 +30,7 @@ from lemlist_tui.api.errors import (
     LemlistError,
     NetworkError,
     NotFoundError,
+    OutcomeUnknownError,
     ProtocolError,
     RateLimitedError,
     RequestTimeoutError,
@@ -38,18 +39,23 @@ from lemlist_tui.api.errors import (
 )
 from lemlist_tui.api.models import (
     ContactDetails,
+    Draft,
     InboxPage,
     Label,
     Team,
     TeamUser,
     ThreadPage,
+    UserAccounts,
     parse_contact_details,
+    parse_draft,
+    parse_drafts,
     parse_inbox_page,
     parse_label,
     parse_labels,
     parse_team,
     parse_thread_page,
     parse_user,
+    parse_user_accounts,
 )
 from lemlist_tui.api.ratelimit import (
     RateLimitStatus,
@@ -209,6 +215,11 @@ class LemlistClient:
     async def user(self, user_id: str) -> TeamUser:
         return parse_user(await self._get_json(f"/users/{user_id}", {}, what="such user"))
 
+    async def user_accounts(self, user_id: str) -> UserAccounts:
+        """What ``user_id`` can send from: mailboxes, and WhatsApp accounts when listed."""
+        payload = await self._get_json(f"/users/{_segment(user_id)}", {}, what="such user")
+        return parse_user_accounts(payload)
+
     async def inbox_page(self, user_id: str, page: int = 1, limit: int = 100) -> InboxPage:
         params = {"userId": user_id, "page": str(page), "limit": str(limit)}
         payload = await self._get_json("/inbox", params, what="inbox for this user")
@@ -291,6 +302,142 @@ class LemlistClient:
         )
         return parse_contact_details(payload)
 
+    # Replies. A send is not idempotent: each goes out once (``idempotent=False``); after
+    # a failure that may have come after lemlist read it, OutcomeUnknownError.
+
+    async def send_email(
+        self,
+        *,
+        send_user_id: str,
+        send_user_email: str,
+        mailbox_id: str,
+        contact_id: str,
+        lead_id: str,
+        subject: str,
+        html: str,
+        cc: Sequence[str] = (),
+    ) -> None:
+        """Reply by email (``POST /inbox/email``); ``html`` is the message as sent."""
+        body = {
+            "sendUserId": send_user_id,
+            "sendUserEmail": send_user_email,
+            "sendUserMailboxId": mailbox_id,
+            "contactId": contact_id,
+            "leadId": lead_id,
+            "subject": subject,
+            "message": html,
+            "cc": list(cc),
+        }
+        await self._send_message("/inbox/email", body)
+
+    async def send_linkedin(
+        self, *, send_user_id: str, contact_id: str, lead_id: str, message: str
+    ) -> None:
+        body = {
+            "sendUserId": send_user_id,
+            "leadId": lead_id,
+            "contactId": contact_id,
+            "message": message,
+        }
+        await self._send_message("/inbox/linkedin", body)
+
+    async def send_whatsapp(
+        self,
+        *,
+        send_user_id: str,
+        whatsapp_account_id: str,
+        contact_id: str,
+        lead_id: str,
+        message: str,
+    ) -> None:
+        body = {
+            "sendUserId": send_user_id,
+            "sendUserWhatsappAccountId": whatsapp_account_id,
+            "contactId": contact_id,
+            "leadId": lead_id,
+            "message": message,
+        }
+        await self._send_message("/inbox/whatsapp", body)
+
+    async def _send_message(self, path: str, body: Mapping[str, object]) -> None:
+        await self._request(
+            "POST", path, body=body, what="such conversation", idempotent=False, decode=False
+        )
+
+    # Drafts, kept in lemlist (visible in its web inbox) for ``owner``: a user id or a
+    # login email.
+
+    async def drafts(self, contact_id: str, owner: str) -> tuple[Draft, ...]:
+        payload = await self._get_json(
+            f"/inbox/{_segment(contact_id)}/drafts", {"draftOwner": owner}, what="such conversation"
+        )
+        return parse_drafts(payload)
+
+    async def draft(self, contact_id: str, draft_id: str, owner: str) -> Draft:
+        payload = await self._get_json(
+            f"/inbox/{_segment(contact_id)}/drafts/{_segment(draft_id)}",
+            {"draftOwner": owner},
+            what="such draft",
+        )
+        return parse_draft(payload)
+
+    async def create_draft(
+        self,
+        contact_id: str,
+        owner: str,
+        *,
+        channel: str,
+        content: str,
+        subject: str | None = None,
+    ) -> str:
+        """A new lemlist draft; its id. Not repeated after an unknown outcome (a repeat
+        would make a second draft)."""
+        body: dict[str, object] = {"channel": channel, "content": content}
+        if subject is not None:
+            body["subject"] = subject
+        payload = await self._request(
+            "POST",
+            f"/inbox/{_segment(contact_id)}/drafts",
+            {"draftOwner": owner},
+            body=body,
+            what="such conversation",
+            idempotent=False,
+        )
+        draft = _draft_id(payload)
+        if draft is None:
+            raise ProtocolError("lemlist saved the draft but did not say under which id.")
+        return draft
+
+    async def update_draft(
+        self,
+        contact_id: str,
+        draft_id: str,
+        owner: str,
+        *,
+        content: str,
+        subject: str | None = None,
+    ) -> None:
+        body: dict[str, object] = {"content": content}
+        if subject is not None:
+            body["subject"] = subject
+        await self._request(
+            "PATCH",
+            f"/inbox/{_segment(contact_id)}/drafts/{_segment(draft_id)}",
+            {"draftOwner": owner},
+            body=body,
+            what="such draft",
+            decode=False,
+        )
+
+    async def delete_draft(self, contact_id: str, draft_id: str, owner: str) -> None:
+        await self._request(
+            "DELETE",
+            f"/inbox/{_segment(contact_id)}/drafts/{_segment(draft_id)}",
+            {"draftOwner": owner},
+            what="such draft",
+            decode=False,
+        )
+
     # --- transport -------------------------------------------------------------------
 
     async def _get_json(self, path: str, params: Mapping[str, str], *, what: str) -> object:
@@ -326,6 +473,8 @@ class LemlistClient:
             try:
                 return await self._send_once(method, path, params, body, what=what, decode=decode)
             except LemlistError as error:
+                if not idempotent and _may_have_acted(error):
+                    raise OutcomeUnknownError(error) from None
                 delay = self._retry_delay(error, attempt, idempotent=idempotent)
                 if delay is None or waited + delay > self.retry.max_wait:
                     raise
@@ -367,9 +516,16 @@ class LemlistClient:
                         method, path, params=params, json=body
                     ) as response:
                         self.limiter.observe(response.headers, response.status_code)
+                        if not decode and response.is_success:
+                            # The status is the whole answer: a body cut after it must
+                            # not make a message that was sent look unknown.
+                            return None
                         answer = await self._read_capped(response)
         except TimeoutError:
             raise RequestTimeoutError(self._deadline) from None
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            # Before the request was written: nothing reached lemlist.
+            raise NetworkError(self._describe(error), unsent=True) from None
         except httpx.TimeoutException:
             raise RequestTimeoutError(self._timeout) from None
         except httpx.TransportError as error:
@@ -429,7 +585,7 @@ class LemlistClient:
         return b"".join(chunks)
 
     def _describe(self, error: httpx.TransportError) -> str:
-        if isinstance(error, httpx.ConnectError):
+        if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
             return f"the connection to {httpx.URL(self.base_url).host} failed"
         if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
             return "the connection dropped in the middle of an answer"
@@ -452,6 +608,23 @@ class LemlistClient:
         if "<" in text and "html" in text.lower():
             text = ""  # a proxy's HTML page says nothing a person can use
         raise BadRequestError(status, text)
+
+
+def _may_have_acted(error: LemlistError) -> bool:
+    """Whether lemlist may have acted on a request that failed with ``error``: anything
+    but a refusal (4xx, 401, 429) or a connection that was never made."""
+    if isinstance(error, NetworkError):
+        return not error.unsent
+    return isinstance(error, ServerError | RequestTimeoutError | ProtocolError)
+
+
+def _draft_id(payload: object) -> str | None:
+    if isinstance(payload, dict):
+        for key in ("draftId", "_id"):
+            value = payload.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return None
 
 
 def _id_list(ids: Sequence[str]) -> list[str]:

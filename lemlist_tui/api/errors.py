@@ -15,6 +15,7 @@ __all__ = [
     "LemlistError",
     "NetworkError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "ProtocolError",
     "RateLimitedError",
     "RequestTimeoutError",
@@ -100,7 +101,9 @@ class ServerError(LemlistError):
 class NetworkError(LemlistError):
     retryable = True
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, unsent: bool = False) -> None:
+        self.unsent = unsent
+        """The request never left (the connection could not be made): safe to send again."""
         super().__init__(f"Cannot reach lemlist: {detail}.")
 
 
@@ -122,3 +125,18 @@ class ProtocolError(LemlistError):
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class OutcomeUnknownError(LemlistError):
+    """A request that is not safe to repeat (a POST that sends a message) went out, and
+    what became of it is unknown: the connection dropped, the answer did not come in time,
+    or lemlist failed (5xx) after reading it. Never retried: lemlist may have acted.
+
+    ``cause`` is the failure as a retryable request would have reported it.
+    """
+
+    def __init__(self, cause: LemlistError) -> None:
+        self.cause = cause
+        detail = cause.message.rstrip(".")
+        detail = detail[:1].lower() + detail[1:]
+        super().__init__(f"It may have been sent ({detail}): check the thread before trying again.")

@@ -24,8 +24,10 @@ __all__ = [
     "ContactDetails",
     "Conversation",
     "ConversationMessage",
+    "Draft",
     "InboxPage",
     "Label",
+    "Mailbox",
     "Opportunity",
     "Pagination",
     "Participant",
@@ -33,14 +35,18 @@ __all__ = [
     "TeamUser",
     "ThreadMessage",
     "ThreadPage",
+    "UserAccounts",
     "parse_contact_details",
     "parse_datetime",
+    "parse_draft",
+    "parse_drafts",
     "parse_inbox_page",
     "parse_label",
     "parse_labels",
     "parse_team",
     "parse_thread_page",
     "parse_user",
+    "parse_user_accounts",
 ]
 
 _T = TypeVar("_T")
@@ -492,6 +498,53 @@ def parse_user(payload: object) -> TeamUser:
     return TeamUser(user_id, name, _str(obj, "email"), _str(obj, "role"))
 
 
+@dataclass(frozen=True, slots=True)
+class Mailbox:
+    """An account a user sends from: a mailbox (``mailboxes``) or a WhatsApp account."""
+
+    id: str
+    email: str | None = None
+    provider: str | None = None
+    status: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Not known to be broken (lemlist says ``connected``, or says nothing)."""
+        return self.status in (None, "connected", "active", "ok")
+
+
+@dataclass(frozen=True, slots=True)
+class UserAccounts:
+    """What ``GET /users/{id}`` says a user can send from."""
+
+    user_id: str
+    email: str | None
+    mailboxes: tuple[Mailbox, ...] = ()
+    whatsapp_accounts: tuple[Mailbox, ...] = ()
+
+
+def _parse_mailbox(raw: object) -> Mailbox | None:
+    obj = _mapping(raw)
+    if obj is None:
+        return None
+    mailbox_id = _id(obj)
+    if mailbox_id is None:
+        return None
+    return Mailbox(mailbox_id, _str(obj, "email"), _str(obj, "provider"), _str(obj, "status"))
+
+
+def parse_user_accounts(payload: object) -> UserAccounts:
+    """The mailboxes (and WhatsApp accounts, when listed) of ``GET /users/{id}``."""
+    user = parse_user(payload)
+    obj = _mapping(payload) or {}
+    return UserAccounts(
+        user.id,
+        user.email,
+        tuple(m for m in map(_parse_mailbox, _list(obj, "mailboxes")) if m),
+        tuple(m for m in map(_parse_mailbox, _list(obj, "whatsappAccounts")) if m),
+    )
+
+
 # --- labels -------------------------------------------------------------------------
 
 
@@ -579,3 +632,55 @@ def parse_contact_details(payload: object) -> ContactDetails:
         campaigns=tuple(c for c in campaigns if c is not None),
         created_at=parse_datetime(obj.get("createdAt")),
     )
+
+
+# --- drafts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A lemlist draft on a conversation (``GET /inbox/{contactId}/drafts``). The list
+    gives ``preview`` only; one draft's own route gives ``content``."""
+
+    id: str
+    channel: str | None = None
+    subject: str | None = None
+    preview: str | None = None
+    content: str | None = None
+    source: str | None = None
+    updated_at: datetime | None = None
+
+
+def _parse_draft(raw: object) -> Draft | None:
+    obj = _mapping(raw)
+    if obj is None:
+        return None
+    draft_id = _id(obj) or _id(obj, "draftId")
+    if draft_id is None:
+        return None
+    return Draft(
+        draft_id,
+        channel=_str(obj, "channel"),
+        subject=_str(obj, "subject"),
+        preview=_str(obj, "contentPreview"),
+        content=_str(obj, "content"),
+        source=_str(obj, "source"),
+        updated_at=parse_datetime(obj.get("updatedAt") or obj.get("createdAt")),
+    )
+
+
+def parse_drafts(payload: object) -> tuple[Draft, ...]:
+    obj = _mapping(payload)
+    items = _list(obj, "drafts") if obj is not None else payload
+    if not isinstance(items, list):
+        raise ProtocolError("lemlist sent the drafts in a shape this app does not understand.")
+    return tuple(d for d in map(_parse_draft, items) if d)
+
+
+def parse_draft(payload: object) -> Draft:
+    obj = _mapping(payload)
+    inner = _mapping(obj.get("draft")) if obj is not None else None
+    draft = _parse_draft(inner or obj)
+    if draft is None:
+        raise ProtocolError("lemlist sent a draft in a shape this app does not understand.")
+    return draft

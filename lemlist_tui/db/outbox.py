@@ -6,9 +6,16 @@ so a crash leaves both or neither. One user action is one *group* (a bulk mark-r
 conversations is one group of 37 rows); :meth:`Outbox.undo` takes back the newest group.
 
 States: ``pending`` (waiting to be sent), ``sending`` (a request is out), ``sent``,
-``failed`` (lemlist refused it: kept with the reason until retried or undone). Every
-triage action is idempotent in lemlist, so a row found ``sending`` at start (the process
-died while its request was out) goes back to ``pending``.
+``failed`` (lemlist refused it: kept with the reason until retried or undone),
+``unknown`` (a reply or a draft whose request went out and whose fate is unknown),
+``settled`` (an unknown one the user dealt with). Every triage action is idempotent in
+lemlist, so a triage row found ``sending`` at start (the process died while its request
+was out) goes back to ``pending``; a reply or a draft found so becomes ``unknown``: it is
+never sent twice without the user saying so.
+
+A reply (and a lemlist draft to save) is a row of the ``replies`` table (see
+:mod:`lemlist_tui.db.replies`); its outbox row names it in ``target``, and its local
+effect is the reply's state (``draft`` → ``queued`` or ``saving``).
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ class Kind(enum.StrEnum):
     UNLABEL = "unlabel"
     INTERESTED = "interested"
     NOT_INTERESTED = "not_interested"
+    REPLY = "reply"
+    DRAFT = "draft"
 
     @property
     def inverse(self) -> Kind | None:
@@ -54,6 +63,16 @@ class Kind(enum.StrEnum):
     def undoable_after_send(self) -> bool:
         return self in (Kind.LABEL, Kind.UNLABEL)
 
+    @property
+    def idempotent(self) -> bool:
+        """Safe to send again when its first try's fate is unknown."""
+        return self not in (Kind.REPLY, Kind.DRAFT)
+
+    @property
+    def writes_reply(self) -> bool:
+        """Its target is a row of the ``replies`` table."""
+        return self in (Kind.REPLY, Kind.DRAFT)
+
 
 _WORDS = {
     Kind.READ: "mark read",
@@ -61,6 +80,8 @@ _WORDS = {
     Kind.UNLABEL: "label removal",
     Kind.INTERESTED: "interested",
     Kind.NOT_INTERESTED: "not interested",
+    Kind.REPLY: "reply",
+    Kind.DRAFT: "draft saved in lemlist",
 }
 
 _INVERSE = {
@@ -130,7 +151,8 @@ class Undone:
         if self.nothing:
             if self.final:
                 return (
-                    "Nothing left to undo: a change sent to lemlist (mark read, interest) is final."
+                    "Nothing left to undo: what lemlist has heard (a mark read, interest, "
+                    "a reply) is final."
                 )
             return "Nothing to undo."
         what = " and ".join(_WORDS[kind] for kind in self.kinds)
@@ -153,10 +175,12 @@ class OutboxSummary:
     pending: int = 0
     failed: int = 0
     error: str | None = None
+    unknown: int = 0
+    """Replies (or drafts) that may have gone out: the user checks the thread."""
 
     @property
     def empty(self) -> bool:
-        return not self.pending and not self.failed
+        return not self.pending and not self.failed and not self.unknown
 
     def sentence(self, *, offline: bool = False) -> str | None:
         """The status line's words for it: ``3 to send``, ``2 waiting to go out
@@ -172,10 +196,19 @@ class OutboxSummary:
         if self.failed:
             reason = f": {self.error}" if self.error and not self.pending else ""
             parts.append(f"{self.failed:,} refused{reason}")
+        if self.unknown:
+            parts.append(f"{self.unknown:,} may have been sent: check the thread (R)")
         return ", ".join(parts) or None
 
 
 _OPEN = ("pending", "sending", "failed")
+_WRITABLE = ("draft", "unknown")
+"""Reply states from which a send or a save may be queued. ``unknown``: when the user,
+having checked the thread, says so (its unknown rows are then settled)."""
+_REPLY_KINDS = "('reply', 'draft')"
+_LANES = {"unlabel": "label"}
+"""Kinds that share a lane with another: their order matters (a label, its removal)."""
+STOPPED = "the app stopped while it was going out"
 _ROW = "id, kind, contact_id, conversation_id, user_id, target, attempts"
 
 
@@ -196,6 +229,11 @@ class Outbox:
     def _local(connection: sqlite3.Connection, action: Action) -> str | None:
         """The local value ``action`` changes, as text (None: nothing held)."""
         kind = action.kind
+        if kind.writes_reply:
+            row = connection.execute(
+                "SELECT state FROM replies WHERE id = ?", (_reply_id(action),)
+            ).fetchone()
+            return None if row is None else str(row[0])
         if kind is Kind.READ:
             row = connection.execute(
                 "SELECT i.unread FROM inbox i JOIN conversations c ON c.local_id = i.conversation "
@@ -226,11 +264,19 @@ class Outbox:
             Kind.UNLABEL: "0",
             Kind.INTERESTED: "1",
             Kind.NOT_INTERESTED: "0",
+            Kind.REPLY: "queued",
+            Kind.DRAFT: "saving",
         }[kind]
 
     @staticmethod
     def _set_local(connection: sqlite3.Connection, action: Action, value: str | None) -> None:
         kind = action.kind
+        if kind.writes_reply:
+            if value is not None:
+                connection.execute(
+                    "UPDATE replies SET state = ? WHERE id = ?", (value, _reply_id(action))
+                )
+            return
         if kind is Kind.READ:
             if value is None:
                 return
@@ -295,6 +341,15 @@ class Outbox:
                 if before == after or (action.kind is Kind.READ and before is None):
                     unchanged += 1
                     continue
+                if action.kind.writes_reply:
+                    if before not in _WRITABLE:
+                        unchanged += 1  # gone, or already on its way, sent or saved
+                        continue
+                    connection.execute(
+                        f"UPDATE outbox SET state = 'settled' WHERE state = 'unknown' "
+                        f"AND kind IN {_REPLY_KINDS} AND target = ?",
+                        (action.target,),
+                    )
                 if self._open_twin(connection, action):
                     unchanged += 1
                     continue
@@ -420,10 +475,15 @@ class Outbox:
     # --- the sender's side -------------------------------------------------------------
 
     def recover(self) -> int:
-        """At start: rows left ``sending`` by a process that died go back to pending (every
-        triage action is idempotent in lemlist); old sent rows are dropped."""
+        """At start: triage rows left ``sending`` by a process that died go back to pending
+        (every triage action is idempotent in lemlist); a reply or a draft left so is
+        ``unknown`` (it may have gone out). Old sent rows are dropped."""
 
         def work(connection: sqlite3.Connection) -> int:
+            for row in connection.execute(
+                f"SELECT id FROM outbox WHERE state = 'sending' AND kind IN {_REPLY_KINDS}"
+            ).fetchall():
+                self._unknown(connection, int(row[0]), STOPPED)
             back = connection.execute(
                 "UPDATE outbox SET state = 'pending' WHERE state = 'sending'"
             ).rowcount
@@ -439,8 +499,9 @@ class Outbox:
     @reads
     def sendable(self, limit: int, *, held_for: float = 0.0) -> list[Sendable]:
         """Up to ``limit`` pending rows to send at once, oldest first, at most one per
-        contact, and none behind an earlier row of that contact still out or refused (the
-        order of a label and its removal matters). ``held_for``: rows younger than that
+        contact and lane, and none behind an earlier row of that contact and lane still
+        out or refused (the order of a label and its removal matters; a reply need not
+        wait for a refused label). ``held_for``: rows younger than that
         many seconds wait (the time ``z`` has to take a change back)."""
         rows = self.db.read_connection.execute(
             f"SELECT {_ROW}, state FROM outbox WHERE state IN (?, ?, ?) "
@@ -448,12 +509,12 @@ class Outbox:
             (*_OPEN, self._clock() - held_for),
         ).fetchall()
         chosen: list[Sendable] = []
-        blocked: set[str] = set()
+        blocked: set[tuple[str, str]] = set()
         for row in rows:
-            contact = row[2]
-            if contact in blocked:
+            lane = (row[2], _LANES.get(row[1], row[1]))
+            if lane in blocked:
                 continue
-            blocked.add(contact)
+            blocked.add(lane)
             if row[7] == "pending":
                 chosen.append(Sendable(row[0], _action(row), row[6]))
                 if len(chosen) >= limit:
@@ -477,12 +538,57 @@ class Outbox:
 
         return self.db.write("written", work)
 
-    def sent(self, row_id: int) -> None:
+    def sent(self, row_id: int, draft_id: str | None = None) -> None:
+        """Done. A reply becomes ``sent``; a draft ``saved`` under ``draft_id``."""
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, error = NULL WHERE id = ?",
+                (self._clock(), row_id),
+            )
+            row = connection.execute(
+                "SELECT kind, target FROM outbox WHERE id = ?", (row_id,)
+            ).fetchone()
+            if row is None or not Kind(row[0]).writes_reply:
+                return
+            if row[0] == Kind.REPLY.value:
+                connection.execute(
+                    "UPDATE replies SET state = 'sent', error = NULL, updated_at = ? WHERE id = ?",
+                    (self._clock(), int(row[1])),
+                )
+            else:
+                connection.execute(
+                    "UPDATE replies SET state = 'saved', error = NULL, updated_at = ?, "
+                    "draft_id = coalesce(?, draft_id) WHERE id = ?",
+                    (self._clock(), draft_id, int(row[1])),
+                )
+
+        self.db.write("written", work)
+
+    def unknown(self, row_id: int, reason: str) -> None:
+        """Out, fate unknown (a reply or a draft): kept, never sent again by itself."""
+        self.db.write("written", lambda c: self._unknown(c, row_id, reason))
+
+    @staticmethod
+    def _unknown(connection: sqlite3.Connection, row_id: int, reason: str) -> None:
+        connection.execute(
+            "UPDATE outbox SET state = 'unknown', error = ? WHERE id = ?", (reason, row_id)
+        )
+        connection.execute(
+            "UPDATE replies SET state = 'unknown', error = ? "
+            "WHERE id = (SELECT CAST(target AS INTEGER) FROM outbox WHERE id = ?)",
+            (reason, row_id),
+        )
+
+    def settle(self, reply_id: int) -> None:
+        """The user dealt with reply ``reply_id``'s unknown fate (sent it again, saved it,
+        or forgot it): its unknown rows leave the status line."""
         self.db.write(
             "written",
             lambda c: c.execute(
-                "UPDATE outbox SET state = 'sent', sent_at = ?, error = NULL WHERE id = ?",
-                (self._clock(), row_id),
+                f"UPDATE outbox SET state = 'settled' WHERE state = 'unknown' "
+                f"AND kind IN {_REPLY_KINDS} AND target = ?",
+                (str(reply_id),),
             ),
         )
 
@@ -497,12 +603,18 @@ class Outbox:
 
     def failed(self, row_id: int, reason: str) -> None:
         """Refused by lemlist: kept, with why, until retried or undone."""
-        self.db.write(
-            "written",
-            lambda c: c.execute(
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.execute(
                 "UPDATE outbox SET state = 'failed', error = ? WHERE id = ?", (reason, row_id)
-            ),
-        )
+            )
+            connection.execute(
+                f"UPDATE replies SET error = ? WHERE id = (SELECT CAST(target AS INTEGER) "
+                f"FROM outbox WHERE id = ? AND kind IN {_REPLY_KINDS})",
+                (reason, row_id),
+            )
+
+        self.db.write("written", work)
 
     def retry_failed(self) -> int:
         """Every refused row goes back to pending; returns how many."""
@@ -531,15 +643,16 @@ class Outbox:
 
     @reads
     def summary(self) -> OutboxSummary:
-        pending, failed = self.db.read_connection.execute(
+        pending, failed, unknown = self.db.read_connection.execute(
             "SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')), "
-            "count(*) FILTER (WHERE state = 'failed') FROM outbox"
+            "count(*) FILTER (WHERE state = 'failed'), "
+            "count(*) FILTER (WHERE state = 'unknown') FROM outbox"
         ).fetchone()
         error = self.db.read_connection.execute(
             "SELECT error FROM outbox WHERE state IN ('pending', 'failed') "
             "AND error IS NOT NULL ORDER BY id DESC LIMIT 1"
         ).fetchone()
-        return OutboxSummary(int(pending), int(failed), error[0] if error else None)
+        return OutboxSummary(int(pending), int(failed), error[0] if error else None, int(unknown))
 
     @reads
     def rows(self) -> list[tuple[Action, str, str | None]]:
@@ -572,6 +685,12 @@ class Outbox:
             "SELECT interested FROM lead_interest WHERE lead_id = ?", (lead_id,)
         ).fetchone()
         return None if row is None else bool(row[0])
+
+
+def _reply_id(action: Action) -> int:
+    if action.target is None or not action.target.isdecimal():
+        raise ValueError("An outbox entry is damaged (a field is missing); z takes it back.")
+    return int(action.target)
 
 
 def _fields(action: Action) -> tuple[str, str | None, str | None, str | None]:

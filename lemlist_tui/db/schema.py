@@ -189,5 +189,29 @@ _V3 = [
     "CREATE INDEX conversations_by_contact ON conversations (contact_id)",
 ]
 
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3)]
+_V4 = [
+    # Replies written in the app, from the first keystroke saved to their fate: ``draft``
+    # (here only, offered again on R), ``queued`` / ``saving`` (an outbox row sends it /
+    # saves it as a lemlist draft), ``sent``, ``saved`` (a lemlist draft, ``draft_id``),
+    # ``unknown`` (the send's outcome is unknown: never sent again without the user),
+    # ``discarded``. ``fields``: the send's other fields (mailbox, lead, ...) as JSON.
+    """CREATE TABLE replies (
+        id INTEGER PRIMARY KEY,
+        contact_id TEXT NOT NULL,
+        conversation_id TEXT,
+        user_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        subject TEXT,
+        body TEXT NOT NULL,
+        fields TEXT NOT NULL DEFAULT '{}',
+        state TEXT NOT NULL DEFAULT 'draft',
+        draft_id TEXT,
+        error TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    "CREATE INDEX replies_by_contact ON replies (contact_id, user_id, state)",
+]
+
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

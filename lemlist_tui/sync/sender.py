@@ -8,19 +8,23 @@ be sent now (:meth:`Outbox.sendable`), sends those requests together through the
 - lemlist unreachable, busy, a 5xx, a rate limit outlasting the client's own waits, a
   refused key: back to pending with the reason, and the sender waits (longer each time,
   up to :data:`MAX_BACKOFF`) or until :meth:`OutboxSender.wake`;
-- refused (a 4xx): ``failed``, with lemlist's sentence, until retried or undone.
+- refused (a 4xx): ``failed``, with lemlist's sentence, until retried or undone;
+- a reply or a draft whose fate is unknown (the connection dropped after it went, no
+  answer in time, a 5xx): ``unknown``, never sent again by the sender.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
-from lemlist_tui.api.errors import AuthError, LemlistError
+from lemlist_tui.api.errors import AuthError, LemlistError, OutcomeUnknownError
+from lemlist_tui.compose import as_sent
 from lemlist_tui.db.connection import StorageError
 from lemlist_tui.db.outbox import Action, Kind, Outbox, Sendable
+from lemlist_tui.db.replies import Replies, Reply
 
 __all__ = ["MAX_BACKOFF", "ActionClient", "OutboxSender", "send_action"]
 
@@ -44,9 +48,106 @@ class ActionClient(Protocol):
 
     async def set_interest(self, lead_id_or_email: str, interested: bool) -> None: ...
 
+    async def send_email(
+        self,
+        *,
+        send_user_id: str,
+        send_user_email: str,
+        mailbox_id: str,
+        contact_id: str,
+        lead_id: str,
+        subject: str,
+        html: str,
+        cc: Sequence[str] = (),
+    ) -> None: ...
+
+    async def send_linkedin(
+        self, *, send_user_id: str, contact_id: str, lead_id: str, message: str
+    ) -> None: ...
+
+    async def send_whatsapp(
+        self,
+        *,
+        send_user_id: str,
+        whatsapp_account_id: str,
+        contact_id: str,
+        lead_id: str,
+        message: str,
+    ) -> None: ...
+
+    async def create_draft(
+        self,
+        contact_id: str,
+        owner: str,
+        *,
+        channel: str,
+        content: str,
+        subject: str | None = None,
+    ) -> str: ...
+
+    async def update_draft(
+        self,
+        contact_id: str,
+        draft_id: str,
+        owner: str,
+        *,
+        content: str,
+        subject: str | None = None,
+    ) -> None: ...
+
+
+async def send_reply(client: ActionClient, reply: Reply) -> None:
+    """The one request that sends ``reply`` on its channel."""
+    fields = reply.fields
+    message = as_sent(reply.body, reply.channel)
+    common = {
+        "send_user_id": _field(fields, "sendUserId"),
+        "contact_id": reply.contact_id,
+        "lead_id": _field(fields, "leadId"),
+    }
+    if reply.channel == "email":
+        await client.send_email(
+            **common,
+            send_user_email=_field(fields, "sendUserEmail"),
+            mailbox_id=_field(fields, "sendUserMailboxId"),
+            subject=reply.subject or "",
+            html=message,
+        )
+    elif reply.channel == "linkedin":
+        await client.send_linkedin(**common, message=message)
+    elif reply.channel == "whatsapp":
+        await client.send_whatsapp(
+            **common,
+            whatsapp_account_id=_field(fields, "sendUserWhatsappAccountId"),
+            message=message,
+        )
+    else:
+        raise ValueError(f"lemlist cannot send a reply on {reply.channel[:20]!r}.")
+
+
+async def save_draft(client: ActionClient, reply: Reply) -> str:
+    """Save ``reply`` as a lemlist draft (update the one it was saved as before); its id."""
+    content = as_sent(reply.body, reply.channel)
+    subject = reply.subject if reply.channel == "email" else None
+    if reply.draft_id:
+        await client.update_draft(
+            reply.contact_id, reply.draft_id, reply.user_id, content=content, subject=subject
+        )
+        return reply.draft_id
+    return await client.create_draft(
+        reply.contact_id, reply.user_id, channel=reply.channel, content=content, subject=subject
+    )
+
+
+def _field(fields: Mapping[str, str], name: str) -> str:
+    value = fields.get(name)
+    if not value:
+        raise ValueError(f"The reply lacks {name}: open it again with R to check it.")
+    return value
+
 
 async def send_action(client: ActionClient, action: Action) -> None:
-    """The one request that makes ``action`` happen in lemlist."""
+    """The one request that makes ``action`` happen in lemlist (a triage action)."""
     kind = action.kind
     if kind is Kind.READ:
         await client.mark_read(action.contact_id, _required(action.user_id))
@@ -74,6 +175,7 @@ class OutboxSender:
         client: ActionClient,
         *,
         changed: Callable[[], object] = lambda: None,
+        delivered: Callable[[Action], object] = lambda action: None,
         sleep: Callable[[float], Awaitable[object]] | None = None,
         held_for: float = 0.0,
     ) -> None:
@@ -82,6 +184,8 @@ class OutboxSender:
         """Seconds a new change waits before it is sent (the time ``z`` has)."""
         self.client = client
         self._changed = changed
+        self._delivered = delivered
+        self._replies = Replies(outbox.db)
         self._wake = asyncio.Event()
         self._sleep = sleep
         self.backoff = 0.0
@@ -148,8 +252,16 @@ class OutboxSender:
         return any(outcomes)
 
     async def _send_one(self, row: Sendable) -> bool:
+        draft_id: str | None = None
         try:
-            await send_action(self.client, row.action)
+            if row.action.kind.writes_reply:
+                draft_id = await self._send_reply(row.action)
+            else:
+                await send_action(self.client, row.action)
+        except OutcomeUnknownError as error:
+            self.last_failure = error
+            await asyncio.to_thread(self.outbox.unknown, row.id, str(error))
+            return False
         except LemlistError as error:
             self.last_failure = error
             if error.retryable or isinstance(error, AuthError):
@@ -160,11 +272,22 @@ class OutboxSender:
         except ValueError as error:  # a row this version cannot send: say so, keep it
             await asyncio.to_thread(self.outbox.failed, row.id, str(error))
             return False
-        # Cancelled with the request out: the row stays "sending", and goes back to
-        # pending when a sender starts again (every triage action is idempotent).
-        await asyncio.to_thread(self.outbox.sent, row.id)
+        # Cancelled with the request out: the row stays "sending"; when a sender starts
+        # again a triage action goes back to pending (it is idempotent), a reply or a
+        # draft becomes unknown.
+        await asyncio.to_thread(self.outbox.sent, row.id, draft_id)
         self.sent += 1
+        self._delivered(row.action)
         return False
+
+    async def _send_reply(self, action: Action) -> str | None:
+        reply = self._replies.get(int(action.target or 0))
+        if reply is None:
+            raise ValueError("The reply this entry sends is gone from the local database.")
+        if action.kind is Kind.DRAFT:
+            return await save_draft(self.client, reply)
+        await send_reply(self.client, reply)
+        return None
 
     async def _pause(self, seconds: float) -> None:
         self.idle = True

@@ -8,6 +8,7 @@ factory ``lemlist-tui --demo`` uses.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
@@ -20,7 +21,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from textual.pilot import Pilot  # noqa: E402
+from textual.screen import ModalScreen  # noqa: E402
 from textual.widgets import Input  # noqa: E402
+from textual.worker import WorkerCancelled, WorkerFailed  # noqa: E402
 
 from lemlist_tui.app import make_app  # noqa: E402
 from lemlist_tui.config import Settings  # noqa: E402
@@ -43,19 +46,44 @@ SHOTS: tuple[tuple[str, str, bool, Sequence[str]], ...] = (
         True,
         ("slash", *"is:awaiting ma", "enter"),
     ),
+    ("reply", "lemlist-tui --demo: a reply, reviewed before it goes (R)", True, ("R",)),
     ("help", "lemlist-tui --demo: keys", True, ("question_mark",)),
 )
+
+REPLY = "Thanks João, Thursday at 3pm CET is in my calendar: the invite is on its way.\n\nCamille"
+EDITOR = """\
+#!{python}
+import sys
+path = sys.argv[1]
+lines = open(path, encoding="utf-8").read().split("\\n")
+lines[2] = {text!r}
+open(path, "w", encoding="utf-8").write("\\n".join(lines))
+"""
+
+
+def fake_editor(folder: Path) -> Path:
+    """An ``EDITOR`` that writes :data:`REPLY` where a person would start typing."""
+    script = folder / "editor"
+    script.write_text(EDITOR.format(python=sys.executable, text=REPLY), encoding="utf-8")
+    script.chmod(0o700)
+    return script
 
 
 async def settle(pilot: Pilot[None]) -> None:
     app = pilot.app
     for _ in range(100):
-        # Every worker but the outbox's sender, which runs as long as the app.
-        finite = [w for w in app.workers if w.group != "outbox"]
+        # Every worker but the outbox's sender, which runs as long as the app, and the
+        # reply's, which waits for the user on the screen it put up.
+        waiting = isinstance(app.screen, ModalScreen)
+        finite = [
+            w for w in app.workers
+            if w.group != "outbox" and not (waiting and w.group == "reply")
+        ]  # fmt: skip
         if finite:
-            await app.workers.wait_for_complete(finite)
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await app.workers.wait_for_complete(finite)
         await pilot.pause()
-        if all(worker.is_finished for worker in app.workers if worker.group != "outbox"):
+        if all(worker.is_finished for worker in finite):
             return
 
 
@@ -88,6 +116,9 @@ async def shoot(name: str, title: str, pick_user: bool, keys: Sequence[str], out
 async def main() -> None:
     os.environ["TZ"] = "UTC"
     time.tzset()
+    os.environ.pop("VISUAL", None)
+    folder = tempfile.TemporaryDirectory()
+    os.environ["EDITOR"] = str(fake_editor(Path(folder.name)))
     for name, title, pick_user, keys in SHOTS:
         path = await shoot(name, title, pick_user, keys, HERE)
         print(f"wrote {path.relative_to(HERE.parent)}")

@@ -9,10 +9,24 @@ from typing import Any
 from textual.worker import Worker, WorkerFailed
 
 SENDER_GROUP = "outbox"
+USER_WAITING_GROUPS = ("reply",)
+"""Workers that wait for the user on a screen of theirs (the reply's editor and review):
+finished for the waits below while that screen is up."""
 
 
 def finite_workers(app: Any) -> list[Worker[Any]]:
-    return [worker for worker in app.workers if worker.group != SENDER_GROUP]
+    waiting = _waiting_on_user(app)
+    return [
+        worker
+        for worker in app.workers
+        if worker.group != SENDER_GROUP and not (waiting and worker.group in USER_WAITING_GROUPS)
+    ]
+
+
+def _waiting_on_user(app: Any) -> bool:
+    from textual.screen import ModalScreen
+
+    return isinstance(app.screen, ModalScreen)
 
 
 def sender_idle(app: Any) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from test_app_flow import FIXED, app_settings, settle
+from test_reply_flow import fake_editor
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -117,6 +118,16 @@ class TestTriage:
 
     def test_filter_language(self, shoot: Shoot, size: tuple[int, int]) -> None:
         assert shoot(size, ["slash", *"is:awaiting mar", "enter", "v"])
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestReply:
+    def test_review(
+        self, shoot: Shoot, size: tuple[int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("VISUAL", raising=False)
+        monkeypatch.setenv("EDITOR", str(fake_editor(tmp_path / "editor")))
+        assert shoot(size, ["R"])
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -39,6 +39,11 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("z", "undo the last change not yet sent (a sent label: its removal is sent)"),
     ("l", "labels: type to filter, tab toggles, enter applies, a new name creates one"),
     ("i  x", "the lead is interested / not interested (all its campaigns)"),
+    (
+        "R",
+        "reply: your $EDITOR (or one here), then a review: d lemlist draft, S send, "
+        "e edit, c channel; the text is kept until it goes",
+    ),
     ("v  V", "select the conversation / the whole view; m l i x then act on all of it"),
     ("w", "only conversations awaiting an answer (the contact wrote last)"),
     ("y", "copy the contact's email to the clipboard"),
@@ -74,7 +79,7 @@ class HelpScreen(ModalScreen[None]):
                 Text(
                     "Viewing a conversation never marks it read; only m does. Changes go "
                     "out through the outbox at lemlist's rate limit; the status line says "
-                    "what is waiting."
+                    "what is waiting. --read-only changes nothing in lemlist."
                 ),
                 id="help-note",
             )

@@ -41,6 +41,7 @@ from lemlist_tui.messages import CrawlProgress, InboxChanged
 from lemlist_tui.screens.confirm import ConfirmScreen
 from lemlist_tui.screens.labels import LabelChange, LabelPicker
 from lemlist_tui.screens.reader import ReaderScreen
+from lemlist_tui.screens.reply import ReplyFlow
 from lemlist_tui.session import Session
 from lemlist_tui.sync.engine import OFFLINE, CrawlResult, RefreshResult
 from lemlist_tui.sync.sender import OutboxSender
@@ -93,6 +94,7 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Labels", "Attach or remove labels, or create one", "labels"),
     ("Interested", "Mark the lead interested in lemlist (all campaigns)", "interested"),
     ("Not interested", "Mark the lead not interested in lemlist (all campaigns)", "not_interested"),
+    ("Reply", "Answer the highlighted conversation: your editor, a review, then send", "reply"),
     ("Select", "Select or unselect the highlighted conversation", "select"),
     ("Select the view", "Select every conversation of the view, or none again", "select_view"),
     ("Retry refused changes", "Send again the changes lemlist refused", "retry_outbox"),
@@ -103,11 +105,13 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
 )
 """Command palette entries: title, help, action of this screen."""
 
-SYNC, THREAD, COUNT, INDEX, OUTBOX, LABELS = (
-    "sync", "thread", "count", "index", "outbox", "labels"
+SYNC, THREAD, COUNT, INDEX, OUTBOX, LABELS, REPLY = (
+    "sync", "thread", "count", "index", "outbox", "labels", "reply"
 )  # fmt: skip
 """Worker groups: one sync operation at a time; the newest thread request and the newest
-filter count win; one search index is built at a time; one sender empties the outbox."""
+filter count win; one search index is built at a time; one sender empties the outbox;
+one reply is written at a time."""
+READ_ONLY = "Read-only: nothing is changed in lemlist (--read-only or read_only = true)."
 
 
 class _FilterInput(Input):
@@ -151,9 +155,10 @@ class InboxScreen(Screen[None]):
         Binding("l", "labels", "Label", id="inbox.labels"),
         Binding("i", "interested", "Interested", show=False, id="inbox.interested"),
         Binding("x", "not_interested", "Not interested", show=False, id="inbox.not_interested"),
+        Binding("R", "reply", "Reply", id="inbox.reply"),
         Binding("v", "select", "Select", show=False, id="inbox.select"),
         Binding("V", "select_view", "Select all", show=False, id="inbox.select_view"),
-        Binding("u", "toggle_unread", "Unread", id="inbox.toggle_unread"),
+        Binding("u", "toggle_unread", "Unread", show=False, id="inbox.toggle_unread"),
         Binding("w", "toggle_awaiting", "Awaiting", show=False, id="inbox.toggle_awaiting"),
         Binding("s", "cycle_sort", "Sort", show=False, id="inbox.cycle_sort"),
         Binding("r", "refresh", "Refresh", show=False, id="inbox.refresh"),
@@ -235,10 +240,12 @@ class InboxScreen(Screen[None]):
             self._say(self.session.notice, severity="warning", timeout=10)
         if self.session.client is not None:
             self._start(SYNC, self._open(), busy="loading…")
+        if self.session.client is not None and not self.read_only:
             self.sender = OutboxSender(
                 self.outbox,
                 self.session.client,
                 changed=self._update_status,
+                delivered=self._delivered,
                 held_for=self.session.settings.undo_for,
             )
             self.run_worker(self.sender.run(), group=OUTBOX, exit_on_error=False)
@@ -618,9 +625,68 @@ class InboxScreen(Screen[None]):
 
     # --- triage ----------------------------------------------------------------------
 
+    @property
+    def read_only(self) -> bool:
+        return self.session.settings.read_only
+
+    def _writes(self) -> bool:
+        """Whether a key that changes lemlist may go on; says why not when it may not."""
+        if self.read_only:
+            self._say(READ_ONLY, severity="warning")
+            return False
+        return True
+
+    def say(
+        self, text: str, *, severity: SeverityLevel = "information", timeout: float = 3
+    ) -> None:
+        """One notice (for the screens and flows this one starts)."""
+        self._say(text, severity=severity, timeout=timeout)
+
+    def outbox_changed(self) -> None:
+        """Something was queued from elsewhere (a reply): send it, show it."""
+        if self.sender is not None:
+            self.sender.wake()
+        self._apply()
+
+    def _delivered(self, action: Action) -> None:
+        """The sender got ``action`` through; a reply shows in its thread, and its
+        conversation at the top of the list."""
+        if action.kind is not Kind.REPLY or action.conversation_id is None:
+            return
+        conversation = self.session.db.conversation(action.conversation_id)
+        if conversation is not None:
+            self._start(THREAD, self._fetch_sent(conversation))
+        if not self._group_busy(SYNC):
+            self._start(SYNC, self._refresh(quiet=True))
+
+    async def _fetch_sent(self, conversation: Conversation) -> tuple[str, ThreadPage]:
+        return conversation.id, await self.sync.thread(conversation)
+
+    def action_reply(self) -> None:
+        """``R``: answer the highlighted conversation (see :mod:`screens.reply`)."""
+        if not self._writes():
+            return
+        row = self.conversation_list.highlighted
+        if row is None:
+            self._say("No conversation to answer.")
+            return
+        if self._group_busy(REPLY):
+            self._say("A reply is being written already.")
+            return
+        try:
+            conversation = self.session.db.conversation(row.id)
+        except StorageError as error:
+            self._report(error)
+            return
+        if conversation is None:
+            return
+        self._start(REPLY, ReplyFlow(self, conversation).run())
+
     def action_mark_read(self) -> None:
         """Mark the highlighted conversation read (through the outbox: at once here, in
         lemlist as soon as the sender can), then go to the next unread one."""
+        if not self._writes():
+            return
         if self.selection:
             self._bulk_mark_read()
             return
@@ -798,6 +864,8 @@ class InboxScreen(Screen[None]):
                 self.conversation_list.cursor = index
 
     def action_labels(self) -> None:
+        if not self._writes():
+            return
         row = self.conversation_list.highlighted
         if row is None:
             return
@@ -889,6 +957,8 @@ class InboxScreen(Screen[None]):
     def _interest(self, interested: bool) -> None:
         """``i`` / ``x``: the lead's interest, on the highlighted conversation or every
         selected one (the lead ids come from the threads held)."""
+        if not self._writes():
+            return
         kind = Kind.INTERESTED if interested else Kind.NOT_INTERESTED
         what = "interested" if interested else "not interested"
         try:
@@ -934,6 +1004,8 @@ class InboxScreen(Screen[None]):
         return self.session.db.thread_lead(contact_id, self.user_id)
 
     def action_retry_outbox(self) -> None:
+        if not self._writes():
+            return
         try:
             retried = self.outbox.retry_failed()
         except StorageError as error:
@@ -1123,6 +1195,8 @@ class InboxScreen(Screen[None]):
                 # Shown in the pane itself: a thread is not worth a notification.
                 self.detail.show_thread_error(self._thread_for, _sentence(worker.error))
             self._update_status()  # the rate-limit budget moved
+        elif worker.group == REPLY and event.state is WorkerState.ERROR:
+            self._report(worker.error)  # what was written is in the database already
         elif worker.group == OUTBOX and event.state is WorkerState.ERROR:
             self._report(worker.error)  # the sender stopped: its rows wait for the next start
         elif worker.group in (COUNT, INDEX) and event.state is WorkerState.ERROR:

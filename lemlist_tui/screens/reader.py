@@ -110,6 +110,8 @@ class ReaderOwner(Protocol):
 
     def action_not_interested(self) -> None: ...
 
+    def action_reply(self) -> None: ...
+
 
 # --- the thread, drawn line by line ------------------------------------------------------
 
@@ -337,13 +339,14 @@ class ReaderScreen(Screen[None]):
         Binding("k", "line_up", "Line up", show=False, id="reader.line_up"),
         Binding("g", "top", "Top", show=False, id="reader.top"),
         Binding("G", "bottom", "Bottom", show=False, id="reader.bottom"),
-        Binding("n", "next_unread", "Next unread", id="reader.next_unread"),
+        Binding("n", "next_unread", "Next", id="reader.next_unread"),
         Binding("N", "previous_unread", "Previous unread", show=False, id="reader.previous_unread"),
         Binding("m", "mark_read", "Read+next", id="reader.mark_read"),
         Binding("z", "undo", "Undo", id="reader.undo"),
         Binding("l", "labels", "Label", id="reader.labels"),
         Binding("i", "interested", "Interested", show=False, id="reader.interested"),
         Binding("x", "not_interested", "Not interested", show=False, id="reader.not_interested"),
+        Binding("R", "reply", "Reply", id="reader.reply"),
     ]
 
     def __init__(self, owner: ReaderOwner) -> None:
@@ -520,6 +523,9 @@ class ReaderScreen(Screen[None]):
 
     def action_not_interested(self) -> None:
         self._after(self.owner.action_not_interested)
+
+    def action_reply(self) -> None:
+        self.owner.action_reply()  # its screens go over this one; the thread shows on return
 
     def on_screen_resume(self) -> None:
         self._after(lambda: None)  # back from the label picker: its labels may have changed

@@ -89,7 +89,7 @@ def _picker_shown(screen: list[str]) -> bool:
 
 def _inbox_drawn(screen: list[str]) -> bool:
     """The inbox's own footer, and rows of contacts (their email addresses)."""
-    footer = any("Unread" in line and "Quit" in line for line in screen)
+    footer = any("Reply" in line and "Quit" in line for line in screen)
     return footer and sum("@" in line for line in screen) >= 5
 
 

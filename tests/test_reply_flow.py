@@ -348,6 +348,7 @@ async def test_read_only_sends_nothing_whatever_is_pressed(tmp_path: Path, edito
     async with running(tmp_path, config=ONE_USER, read_only=True) as (app, pilot, session):
         screen = inbox(app)
         assert screen.sender is None
+        assert "Camille Martin · read-only · " in str(screen.query_one(StatusLine).render())
         await go_to(pilot, screen, "email")
         keys = ["m", "n", "m", "i", "x", "R", "l", "v", "v", "m", "z", "enter", "m", "R", "q"]
         for key in keys:

@@ -63,6 +63,8 @@ class InboxStatus:
     outbox: str | None = None
     """What the outbox holds, e.g. ``3 to send`` or ``1 refused: Label not found``."""
     outbox_failed: bool = False
+    read_only: bool = False
+    """Nothing is changed in lemlist (``--read-only``): said next to the user."""
 
     @property
     def filtered(self) -> bool:
@@ -97,6 +99,8 @@ def _width(parts: list[Part]) -> int:
 
 def status_parts(status: InboxStatus) -> list[Part]:
     parts = [Part(status.user, "status--user", 0)]
+    if status.read_only:
+        parts.append(Part("read-only", "status--filter", 1))
     # Whole or said: until every page is held, the counts say they cover part of it.
     count = f"{status.unread:,} unread of {status.loaded:,}"
     if not status.complete and status.pages is None:  # "syncing 3/20" says it while it lasts

@@ -441,6 +441,7 @@ class InboxScreen(Screen[None]):
                 selected=len(self.selection),
                 outbox=outbox.sentence(offline=self.session.offline),
                 outbox_failed=bool(outbox.failed),
+                read_only=self.read_only,
             )
         )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from textual.worker import Worker, WorkerFailed
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 SENDER_GROUP = "outbox"
 USER_WAITING_GROUPS = ("reply",)
@@ -45,5 +45,5 @@ async def wait_finite(app: Any) -> None:
     (a problem screen, a sentence), and the tests look at what it shows."""
     workers = finite_workers(app)
     if workers:
-        with contextlib.suppress(WorkerFailed):
+        with contextlib.suppress(WorkerFailed, WorkerCancelled):
             await app.workers.wait_for_complete(workers)

@@ -20,7 +20,7 @@ from lemlist_tui.db.replies import Replies
 from lemlist_tui.demo import DemoConfig, Fault
 from lemlist_tui.screens.confirm import ConfirmScreen
 from lemlist_tui.screens.inbox import READ_ONLY, InboxScreen
-from lemlist_tui.screens.reply import ComposeScreen, ReviewScreen
+from lemlist_tui.screens.reply import ComposeScreen, DraftPicker, ReviewScreen
 from lemlist_tui.widgets.status import StatusLine
 
 ONE_USER = DemoConfig(size=300, now=FIXED, users=1)
@@ -364,3 +364,66 @@ async def test_read_only_sends_nothing_whatever_is_pressed(tmp_path: Path, edito
         assert Outbox(session.db).summary().empty
         assert not (editor / "received.txt").exists()
         assert [n.message for n in app._notifications][-1] == READ_ONLY
+
+
+async def test_lemlist_drafts_are_listed_opened_updated_sent_and_deleted(
+    tmp_path: Path, editor: Path
+) -> None:
+    async with running(tmp_path, config=ONE_USER) as (app, pilot, session):
+        screen = inbox(app)
+        conversation_id = await go_to(pilot, screen, "email")
+        demo = demo_of(session)
+        contact = demo.contact_id_of(conversation_id)
+        client = session.client
+        assert client is not None
+        for subject in ("From the web inbox", "Second thoughts"):
+            await client.create_draft(
+                contact, screen.user_id, channel="email", content="<p>Hello there</p>",
+                subject=subject,
+            )  # fmt: skip
+        await pilot.press("j", "k")  # drafts are asked for when the cursor rests again
+        screen._drafts.clear()
+        await pilot.press("j", "k")
+        await settle(pilot)
+        assert "2 in lemlist (D opens them)" in screen.detail.plain
+        assert "“Second thoughts”" in screen.detail.plain
+
+        # D, enter: the newest opens at the review; e edits, d puts it back (PATCH).
+        await pilot.press("D")
+        picker = await on_screen(pilot, DraftPicker)
+        assert [d.subject for d in picker.drafts] == ["Second thoughts", "From the web inbox"]
+        await pilot.press("enter")
+        review = await on_screen(pilot, ReviewScreen)
+        assert review.reply.body == "Hello there" and review.reply.draft_id is not None
+        await pilot.press("e")
+        await on_screen(pilot, ReviewScreen)
+        await until(pilot, lambda: pilot.app.screen.reply.body.startswith(WRITTEN), "edited")
+        await pilot.press("d")
+        await settle(pilot)
+        drafts = demo.drafts_of(contact, screen.user_id)
+        assert len(drafts) == 2  # updated, not a third
+        assert drafts[0]["content"].startswith("<p>Thanks Ana")
+        assert drafts[0]["subject"] == "Second thoughts"
+
+        # D, x: the other is deleted (through the outbox).
+        await pilot.press("D")
+        await on_screen(pilot, DraftPicker)
+        await pilot.press("down", "x")
+        await settle(pilot)
+        assert [d["subject"] for d in demo.drafts_of(contact, screen.user_id)] == [
+            "Second thoughts"
+        ]
+
+        # Sent from the draft: the message goes, the draft has done its work.
+        await pilot.press("D")
+        await on_screen(pilot, DraftPicker)
+        await pilot.press("enter")
+        await on_screen(pilot, ReviewScreen)
+        await pilot.press("S")
+        await on_screen(pilot, ConfirmScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        sent = demo.sent_messages(conversation_id)
+        assert len(sent) == 1 and sent[0]["subject"] == "Second thoughts"
+        assert demo.drafts_of(contact, screen.user_id) == []
+        assert "Drafts" not in screen.detail.plain

@@ -15,6 +15,7 @@ import pytest
 from lemlist_tui.api.errors import (
     BadRequestError,
     NetworkError,
+    NotFoundError,
     OutcomeUnknownError,
     RateLimitedError,
 )
@@ -75,6 +76,9 @@ class Recorder:
 
     async def update_draft(self, contact_id: str, draft_id: str, owner: str, **fields: Any) -> None:
         self._record("update_draft", draft_id=draft_id, **fields)
+
+    async def delete_draft(self, contact_id: str, draft_id: str, owner: str) -> None:
+        self._record("delete_draft", draft_id=draft_id, owner=owner)
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -311,3 +315,32 @@ def test_a_reply_on_its_way_cannot_be_edited_and_a_sent_one_not_discarded(
     queued = Replies(db).get(reply.id or 0)
     assert queued is not None and queued.state == "queued" and queued.body == reply.body
     assert not Replies(db).discard(reply.id or 0)
+
+
+async def test_a_draft_deletion_is_undoable_until_it_goes_and_a_404_is_done(
+    db: InboxDatabase,
+) -> None:
+    outbox = Outbox(db)
+    delete = Action(Kind.DRAFT_DELETE, "ctc_1", "ibx_1", "usr_me", "drf_9")
+    assert outbox.add([delete]).queued == 1
+    assert outbox.add([delete]).queued == 0  # x twice: one request
+    assert outbox.undo().withdrawn == 1
+    client = Recorder()
+    await sender(db, client).drain()
+    assert client.calls == []
+    outbox.add([delete])
+    client.failures.append(NotFoundError("such draft", "Draft not found"))
+    await sender(db, client).drain()
+    assert client.calls == [("delete_draft", {"draft_id": "drf_9", "owner": "usr_me"})]
+    assert outbox.summary().empty  # gone already is done
+
+
+async def test_a_reply_made_from_a_lemlist_draft_deletes_it_once_sent(
+    db: InboxDatabase,
+) -> None:
+    reply = Replies(db).save(replace(written(db), id=None, draft_id="drf_3"))
+    queue(db, reply)
+    client = Recorder()
+    await sender(db, client).drain()
+    assert client.names() == ["send_email", "delete_draft"]
+    assert state(db, reply) == "sent"

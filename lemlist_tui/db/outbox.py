@@ -52,6 +52,7 @@ class Kind(enum.StrEnum):
     NOT_INTERESTED = "not_interested"
     REPLY = "reply"
     DRAFT = "draft"
+    DRAFT_DELETE = "draft_delete"
 
     @property
     def inverse(self) -> Kind | None:
@@ -82,6 +83,7 @@ _WORDS = {
     Kind.NOT_INTERESTED: "not interested",
     Kind.REPLY: "reply",
     Kind.DRAFT: "draft saved in lemlist",
+    Kind.DRAFT_DELETE: "lemlist draft deletion",
 }
 
 _INVERSE = {
@@ -234,6 +236,8 @@ class Outbox:
                 "SELECT state FROM replies WHERE id = ?", (_reply_id(action),)
             ).fetchone()
             return None if row is None else str(row[0])
+        if kind is Kind.DRAFT_DELETE:
+            return None  # lemlist's drafts are not held here: nothing to change locally
         if kind is Kind.READ:
             row = connection.execute(
                 "SELECT i.unread FROM inbox i JOIN conversations c ON c.local_id = i.conversation "
@@ -266,11 +270,14 @@ class Outbox:
             Kind.NOT_INTERESTED: "0",
             Kind.REPLY: "queued",
             Kind.DRAFT: "saving",
+            Kind.DRAFT_DELETE: "deleted",
         }[kind]
 
     @staticmethod
     def _set_local(connection: sqlite3.Connection, action: Action, value: str | None) -> None:
         kind = action.kind
+        if kind is Kind.DRAFT_DELETE:
+            return
         if kind.writes_reply:
             if value is not None:
                 connection.execute(

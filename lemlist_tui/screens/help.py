@@ -44,6 +44,10 @@ KEYS: tuple[tuple[str, str], ...] = (
         "reply: your $EDITOR (or one here), then a review: d lemlist draft, S send, "
         "e edit, c channel; the text is kept until it goes",
     ),
+    (
+        "D",
+        "this conversation's lemlist drafts: enter opens one (d updates it, S sends it), x deletes",
+    ),
     ("v  V", "select the conversation / the whole view; m l i x then act on all of it"),
     ("w", "only conversations awaiting an answer (the contact wrote last)"),
     ("y", "copy the contact's email to the clipboard"),

@@ -31,9 +31,10 @@ from textual.widgets import Footer, Input, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from lemlist_tui.api.errors import LemlistError, NetworkError
-from lemlist_tui.api.models import Conversation, Team, ThreadPage
+from lemlist_tui.api.models import Conversation, Draft, Team, ThreadPage
 from lemlist_tui.db import ListRow, SortKey, StorageError
 from lemlist_tui.db.outbox import Action, Kind, Outbox
+from lemlist_tui.db.replies import Replies
 from lemlist_tui.inbox import InboxRows, InboxView
 from lemlist_tui.inbox.search_index import SearchIndex
 from lemlist_tui.inbox.selection import Selection, preview
@@ -41,7 +42,7 @@ from lemlist_tui.messages import CrawlProgress, InboxChanged
 from lemlist_tui.screens.confirm import ConfirmScreen
 from lemlist_tui.screens.labels import LabelChange, LabelPicker
 from lemlist_tui.screens.reader import ReaderScreen
-from lemlist_tui.screens.reply import ReplyFlow
+from lemlist_tui.screens.reply import DraftPicker, ReplyFlow, reply_note
 from lemlist_tui.session import Session
 from lemlist_tui.sync.engine import OFFLINE, CrawlResult, RefreshResult
 from lemlist_tui.sync.sender import OutboxSender
@@ -95,6 +96,7 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Interested", "Mark the lead interested in lemlist (all campaigns)", "interested"),
     ("Not interested", "Mark the lead not interested in lemlist (all campaigns)", "not_interested"),
     ("Reply", "Answer the highlighted conversation: your editor, a review, then send", "reply"),
+    ("lemlist drafts", "Open or delete this conversation's drafts kept in lemlist", "drafts"),
     ("Select", "Select or unselect the highlighted conversation", "select"),
     ("Select the view", "Select every conversation of the view, or none again", "select_view"),
     ("Retry refused changes", "Send again the changes lemlist refused", "retry_outbox"),
@@ -105,12 +107,14 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
 )
 """Command palette entries: title, help, action of this screen."""
 
-SYNC, THREAD, COUNT, INDEX, OUTBOX, LABELS, REPLY = (
-    "sync", "thread", "count", "index", "outbox", "labels", "reply"
+SYNC, THREAD, COUNT, INDEX, OUTBOX, LABELS, REPLY, DRAFTS = (
+    "sync", "thread", "count", "index", "outbox", "labels", "reply", "drafts"
 )  # fmt: skip
 """Worker groups: one sync operation at a time; the newest thread request and the newest
 filter count win; one search index is built at a time; one sender empties the outbox;
 one reply is written at a time."""
+DRAFTS_FRESH_FOR = 60.0
+"""Seconds a conversation's lemlist drafts, once fetched, are shown without asking again."""
 READ_ONLY = "Read-only: nothing is changed in lemlist (--read-only or read_only = true)."
 
 
@@ -156,6 +160,7 @@ class InboxScreen(Screen[None]):
         Binding("i", "interested", "Interested", show=False, id="inbox.interested"),
         Binding("x", "not_interested", "Not interested", show=False, id="inbox.not_interested"),
         Binding("R", "reply", "Reply", id="inbox.reply"),
+        Binding("D", "drafts", "Drafts", show=False, id="inbox.drafts"),
         Binding("v", "select", "Select", show=False, id="inbox.select"),
         Binding("V", "select_view", "Select all", show=False, id="inbox.select_view"),
         Binding("u", "toggle_unread", "Unread", show=False, id="inbox.toggle_unread"),
@@ -200,6 +205,10 @@ class InboxScreen(Screen[None]):
         self._counting: sqlite3.Connection | None = None
         self._detail_timer: Timer | None = None
         self._arrived: tuple[int, float] | None = None
+        self._drafts: dict[str, tuple[float, tuple[Draft, ...]]] = {}
+        """lemlist's drafts per contact, with when they were fetched."""
+        self.replies = Replies(session.db)
+        self._drafts_for: str | None = None
 
     @property
     def user_name(self) -> str:
@@ -318,8 +327,12 @@ class InboxScreen(Screen[None]):
             if self._error != str(error):
                 self._report(error)
             return
-        if fresh is not None and (fresh != shown or interest != self.detail.interest):
-            self.detail.show(fresh, interest=interest)  # e.g. after mark-read
+        if fresh is None:
+            return
+        drafts, note = self._extras(fresh)
+        if fresh != shown or interest != self.detail.interest or note != self.detail.reply_note:
+            self.detail.show(fresh, interest=interest, drafts=drafts, reply_note=note)
+        self._want_drafts(fresh)
 
     def _count(self, rows: InboxRows) -> None:
         """Count ``rows`` in a worker; a count still running for an older query stops."""
@@ -520,7 +533,15 @@ class InboxScreen(Screen[None]):
             self.detail.show(None)
             return
         cached = self.sync.cached_thread(conversation)
-        self.detail.show(conversation, cached, interest=self._interest_shown(conversation))
+        drafts, note = self._extras(conversation)
+        self.detail.show(
+            conversation,
+            cached,
+            interest=self._interest_shown(conversation),
+            drafts=drafts,
+            reply_note=note,
+        )
+        self._want_drafts(conversation)
         if cached is None and self.session.offline:
             # Nothing to wait for: say so in the same frame, rather than "Loading thread…"
             # now and a second repaint of the pane when the fetch fails.
@@ -533,6 +554,29 @@ class InboxScreen(Screen[None]):
             self._start(THREAD, self._fetch_thread(conversation), exclusive=True)
         else:
             self.workers.cancel_group(self, THREAD)
+
+    def _extras(self, conversation: Conversation) -> tuple[tuple[Draft, ...] | None, str | None]:
+        """The lemlist drafts known for ``conversation``, and where a reply written here
+        stands."""
+        contact_id = conversation.contact_id
+        if contact_id is None:
+            return None, None
+        drafts = self._drafts.get(contact_id)
+        note = reply_note(self.replies.open_for(contact_id, self.user_id))
+        return (drafts[1] if drafts else None), note
+
+    def _want_drafts(self, conversation: Conversation) -> None:
+        """Ask lemlist for the conversation's drafts, unless known from a moment ago."""
+        contact_id = conversation.contact_id
+        if contact_id is None or self.session.client is None:
+            return
+        known = self._drafts.get(contact_id)
+        if known is not None and time.monotonic() - known[0] < DRAFTS_FRESH_FOR:
+            return
+        if self._drafts_for == contact_id and self._group_busy(DRAFTS):
+            return  # on its way already
+        self._drafts_for = contact_id
+        self._start(DRAFTS, self._fetch_drafts(conversation.id, contact_id), exclusive=True)
 
     @on(ConversationList.Resorted)
     def _resorted(self) -> None:
@@ -651,7 +695,12 @@ class InboxScreen(Screen[None]):
 
     def _delivered(self, action: Action) -> None:
         """The sender got ``action`` through; a reply shows in its thread, and its
-        conversation at the top of the list."""
+        conversation at the top of the list; lemlist's drafts are asked for again."""
+        if action.kind in (Kind.REPLY, Kind.DRAFT, Kind.DRAFT_DELETE):
+            self._drafts.pop(action.contact_id, None)
+            shown = self.detail.conversation
+            if shown is not None and shown.contact_id == action.contact_id:
+                self._show_highlighted()
         if action.kind is not Kind.REPLY or action.conversation_id is None:
             return
         conversation = self.session.db.conversation(action.conversation_id)
@@ -682,6 +731,50 @@ class InboxScreen(Screen[None]):
         if conversation is None:
             return
         self._start(REPLY, ReplyFlow(self, conversation).run())
+
+    def action_drafts(self) -> None:
+        """``D``: this conversation's lemlist drafts: open one (review, update, send) or
+        delete one."""
+        row = self.conversation_list.highlighted
+        conversation = self.session.db.conversation(row.id) if row else None
+        contact_id = conversation.contact_id if conversation else None
+        if conversation is None or contact_id is None:
+            return
+        if self.session.offline:
+            self._say("Offline: lemlist's drafts are in lemlist.", severity="warning")
+            return
+        if self._group_busy(REPLY):
+            self._say("A reply is being written already.")
+            return
+        self._start(REPLY, self._pick_draft(conversation, contact_id))
+
+    async def _pick_draft(self, conversation: Conversation, contact_id: str) -> None:
+        client = self.session.client
+        if client is None:
+            return
+        drafts = await client.drafts(contact_id, self.user_id)
+        self._drafts[contact_id] = (time.monotonic(), drafts)
+        self.detail.show_drafts(conversation.id, drafts)
+        if not drafts:
+            self._say("No lemlist draft of yours on this conversation.")
+            return
+        target = clean_line(conversation.contact.display_name, 40)
+        picked = await self.app.push_screen_wait(DraftPicker(drafts, target))
+        if picked is None:
+            return
+        what, draft = picked
+        if not self._writes():
+            return
+        if what == "open":
+            await ReplyFlow(self, conversation).run(draft)
+            return
+        action = Action(
+            Kind.DRAFT_DELETE, contact_id, conversation.id, user_id=self.user_id, target=draft.id
+        )
+        left = tuple(d for d in drafts if d.id != draft.id)
+        self._drafts[contact_id] = (time.monotonic(), left)
+        self.detail.show_drafts(conversation.id, left)
+        self._queue([action], "lemlist draft deleted")
 
     def action_mark_read(self) -> None:
         """Mark the highlighted conversation read (through the outbox: at once here, in
@@ -1152,6 +1245,21 @@ class InboxScreen(Screen[None]):
             return f"{result.removed:,} conversations deleted in lemlist were removed."
         return None
 
+    async def _fetch_drafts(self, conversation_id: str, contact_id: str) -> None:
+        """This user's lemlist drafts on a conversation the cursor rests on (one request;
+        kept for :data:`DRAFTS_FRESH_FOR`). The inbox works without them."""
+        client = self.session.client
+        if client is None:
+            return
+        await asyncio.sleep(THREAD_DEBOUNCE)
+        try:
+            drafts = await client.drafts(contact_id, self.user_id)
+        except LemlistError as error:
+            self.log.warning(f"drafts not fetched: {error}")
+            return
+        self._drafts[contact_id] = (time.monotonic(), drafts)
+        self.detail.show_drafts(conversation_id, drafts)
+
     async def _fetch_thread(self, conversation: Conversation) -> tuple[str, ThreadPage]:
         await asyncio.sleep(THREAD_DEBOUNCE)
         return conversation.id, await self.sync.thread(conversation)
@@ -1196,8 +1304,11 @@ class InboxScreen(Screen[None]):
                 # Shown in the pane itself: a thread is not worth a notification.
                 self.detail.show_thread_error(self._thread_for, _sentence(worker.error))
             self._update_status()  # the rate-limit budget moved
-        elif worker.group == REPLY and event.state is WorkerState.ERROR:
-            self._report(worker.error)  # what was written is in the database already
+        elif worker.group in (REPLY, DRAFTS):
+            if event.state is WorkerState.ERROR:
+                self._report(worker.error)  # what was written is in the database already
+            if worker.group == REPLY:
+                self._show_highlighted()  # where the reply stands, in the detail
         elif worker.group == OUTBOX and event.state is WorkerState.ERROR:
             self._report(worker.error)  # the sender stopped: its rows wait for the next start
         elif worker.group in (COUNT, INDEX) and event.state is WorkerState.ERROR:

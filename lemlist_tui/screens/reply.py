@@ -35,12 +35,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Static, TextArea
+from textual.widgets import OptionList, Static, TextArea
+from textual.widgets.option_list import Option
 
 from lemlist_tui.api.errors import LemlistError
-from lemlist_tui.api.models import Conversation, ThreadPage, UserAccounts
+from lemlist_tui.api.models import Conversation, Draft, ThreadPage, UserAccounts
 from lemlist_tui.compose import (
     CHANNEL_NAMES,
+    CHANNELS,
     MAX_BODY_CHARS,
     ReplyPlan,
     editor_command,
@@ -53,12 +55,12 @@ from lemlist_tui.db import StorageError
 from lemlist_tui.db.outbox import Action, Kind
 from lemlist_tui.db.replies import Replies, Reply
 from lemlist_tui.screens.confirm import ConfirmScreen
-from lemlist_tui.text import clean_block, clean_line
+from lemlist_tui.text import clean_block, clean_line, html_to_text, local_time
 
 if TYPE_CHECKING:
     from lemlist_tui.screens.inbox import InboxScreen
 
-__all__ = ["ComposeScreen", "ReplyFlow", "ReviewScreen"]
+__all__ = ["ComposeScreen", "DraftPicker", "ReplyFlow", "ReviewScreen", "reply_note"]
 
 Choice = Literal["draft", "send", "edit", "channel", "discard", "keep"]
 SAVE_EVERY = 0.5
@@ -83,6 +85,74 @@ def _read(path: Path) -> str:
 
 def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+def reply_note(reply: Reply | None) -> str | None:
+    """The detail pane's words for where a reply written here stands."""
+    if reply is None:
+        return None
+    return {
+        "draft": "yours, kept here: R opens it",
+        "unknown": "may have been sent: check the thread, then R",
+        "queued": "on its way to lemlist (z takes it back)",
+        "saving": "being saved as a lemlist draft",
+        "saved": "saved as a lemlist draft: R opens it",
+    }.get(reply.state)
+
+
+class DraftPicker(ModalScreen[tuple[str, Draft] | None]):
+    """lemlist's drafts on a conversation (``D``): ``enter`` opens one (then ``d`` updates
+    it in lemlist, ``S`` sends it), ``x`` deletes it, ``esc`` leaves."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "pick('open')", "Open", priority=True, id="drafts.open"),
+        Binding("x,delete", "pick('delete')", "Delete", id="drafts.delete"),
+        Binding("escape,q", "cancel", "Back", id="drafts.cancel"),
+    ]
+    DEFAULT_CSS = """
+    DraftPicker {
+        align: center middle;
+        & > Vertical {
+            width: 80;
+            max-width: 100%;
+            height: auto;
+            max-height: 80%;
+            border: round $accent;
+            background: $surface;
+            padding: 0 1;
+        }
+        & OptionList { height: auto; max-height: 14; border: none; }
+        & .hint { color: $text-muted; }
+    }
+    """
+
+    def __init__(self, drafts: tuple[Draft, ...], target: str) -> None:
+        super().__init__()
+        self.drafts = drafts
+        self.target = target
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(f"lemlist drafts · {self.target}", style="bold"))
+            yield OptionList(*(self._option(d) for d in self.drafts), id="drafts")
+            yield Static("enter opens · x deletes · esc back", classes="hint")
+
+    @staticmethod
+    def _option(draft: Draft) -> Option:
+        text = Text()
+        text.append(f"{channel_name(draft.channel or '?'):<9}", style="bold")
+        text.append(clean_line(draft.subject or draft.preview or "(empty)", 50))
+        if draft.updated_at is not None:
+            text.append(f"  {local_time(draft.updated_at)}", style="dim")
+        return Option(text, id=draft.id)
+
+    def action_pick(self, what: str) -> None:
+        index = self.query_one(OptionList).highlighted
+        if index is not None and 0 <= index < len(self.drafts):
+            self.dismiss((what, self.drafts[index]))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class ComposeScreen(ModalScreen[str | None]):
@@ -331,11 +401,17 @@ class ReplyFlow:
 
     # --- the flow ----------------------------------------------------------------------
 
-    async def run(self) -> None:
+    async def run(self, draft: Draft | None = None) -> None:
+        """The flow; from ``draft`` (a lemlist draft) when given: it opens at the review,
+        and saving updates that draft."""
         if not self.contact_id:
             self.say("lemlist gave no contact for this conversation: it cannot be answered.")
             return
         existing = self.replies.open_for(self.contact_id, self.user_id)
+        if draft is not None:
+            existing = await self._from_draft(draft)
+            if existing is None:
+                return
         if existing is not None and existing.state in ("queued", "saving"):
             what = "is on its way" if existing.state == "queued" else "is being saved in lemlist"
             self.say(f"A reply to this conversation {what} (z takes it back).")
@@ -347,7 +423,9 @@ class ReplyFlow:
         if existing is not None and existing.channel in plan.channels:
             plan = plan.with_channel(existing.channel)
         self.plan, self.reply = plan, existing
-        if existing is not None:
+        if draft is not None:
+            self.say("The lemlist draft: e edits it, d saves it back, S sends it.")
+        elif existing is not None:
             self.say("Your reply from before, kept here: e edits it.")
         editing = existing is None
         while True:
@@ -357,6 +435,36 @@ class ReplyFlow:
             editing = choice == "edit"
             if await self._act(choice):
                 return
+
+    async def _from_draft(self, draft: Draft) -> Reply | None:
+        """The lemlist draft as a reply kept here (its text read from lemlist)."""
+        client = self.inbox.session.client
+        if client is None:
+            self.say("Offline: a lemlist draft is read from lemlist.", warning=True)
+            return None
+        try:
+            whole = await client.draft(self.contact_id, draft.id, self.user_id)
+        except LemlistError as error:
+            self.say(f"The draft could not be read: {error}", warning=True)
+            return None
+        channel = whole.channel or draft.channel or "email"
+        content = whole.content or ""
+        body = html_to_text(content) if channel == "email" else clean_block(content)
+        try:
+            return self.replies.save(
+                Reply(
+                    contact_id=self.contact_id,
+                    user_id=self.user_id,
+                    channel=channel if channel in CHANNELS else "email",
+                    body=body,
+                    subject=whole.subject or draft.subject,
+                    conversation_id=self.conversation.id,
+                    draft_id=draft.id,
+                )
+            )
+        except StorageError as error:
+            self.say(f"The draft could not be kept here: {error}", warning=True)
+            return None
 
     async def _edit(self) -> bool:
         """Write the text; False when there is nothing to go on with."""
@@ -507,8 +615,16 @@ class ReplyFlow:
         return bool(answer)
 
     def _queue(self, kind: Kind, doing: str) -> bool:
-        reply = self.reply
-        assert reply is not None and reply.id is not None
+        plan, reply = self.plan, self.reply
+        assert plan is not None and reply is not None and reply.id is not None
+        fields = plan.fields.get(reply.channel, {})
+        if kind is Kind.REPLY and fields != reply.fields:
+            # As the thread says now (a reply kept from before, a lemlist draft opened).
+            try:
+                reply = self.reply = self.replies.save(replace(reply, fields=fields))
+            except StorageError as error:
+                self.say(f"Not queued: {error}", warning=True)
+                return False
         action = Action(
             kind, self.contact_id, self.conversation.id, user_id=self.user_id, target=str(reply.id)
         )

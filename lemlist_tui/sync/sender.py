@@ -20,7 +20,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
-from lemlist_tui.api.errors import AuthError, LemlistError, OutcomeUnknownError
+from lemlist_tui.api.errors import AuthError, LemlistError, NotFoundError, OutcomeUnknownError
 from lemlist_tui.compose import as_sent
 from lemlist_tui.db.connection import StorageError
 from lemlist_tui.db.outbox import Action, Kind, Outbox, Sendable
@@ -95,6 +95,8 @@ class ActionClient(Protocol):
         subject: str | None = None,
     ) -> None: ...
 
+    async def delete_draft(self, contact_id: str, draft_id: str, owner: str) -> None: ...
+
 
 async def send_reply(client: ActionClient, reply: Reply) -> None:
     """The one request that sends ``reply`` on its channel."""
@@ -155,6 +157,12 @@ async def send_action(client: ActionClient, action: Action) -> None:
         await client.attach_labels(action.contact_id, [_required(action.target)], append=True)
     elif kind is Kind.UNLABEL:
         await client.detach_labels(action.contact_id, [_required(action.target)])
+    elif kind is Kind.DRAFT_DELETE:
+        # Gone already (deleted in the web inbox, or by a first try): done all the same.
+        with contextlib.suppress(NotFoundError):
+            await client.delete_draft(
+                action.contact_id, _required(action.target), _required(action.user_id)
+            )
     else:
         await client.set_interest(_required(action.target), kind is Kind.INTERESTED)
 
@@ -287,6 +295,13 @@ class OutboxSender:
         if action.kind is Kind.DRAFT:
             return await save_draft(self.client, reply)
         await send_reply(self.client, reply)
+        if reply.draft_id:
+            # It came from a lemlist draft: sent, the draft has done its work (as the web
+            # inbox does). Best effort: the reply is sent whatever becomes of this.
+            try:
+                await self.client.delete_draft(reply.contact_id, reply.draft_id, reply.user_id)
+            except LemlistError as error:
+                self.last_failure = error
         return None
 
     async def _pause(self, seconds: float) -> None:

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from lemlist_tui.api.models import Conversation, Team, ThreadMessage, ThreadPage
+from lemlist_tui.api.models import Conversation, Draft, Team, ThreadMessage, ThreadPage
 from lemlist_tui.text import clean_line, html_to_text, literal, local_time, relative_time
 
 __all__ = ["DetailPane"]
@@ -73,6 +73,10 @@ class DetailPane(VerticalScroll):
         self.thread: ThreadPage | None = None
         self.interest: bool | None = None
         self.thread_error: str | None = None
+        self.drafts: tuple[Draft, ...] | None = None
+        """lemlist's drafts on the conversation for this user (None: not known yet)."""
+        self.reply_note: str | None = None
+        """Where this user's reply written here stands, when there is one."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-meta")
@@ -89,18 +93,24 @@ class DetailPane(VerticalScroll):
         thread: ThreadPage | None = None,
         *,
         interest: bool | None = None,
+        drafts: tuple[Draft, ...] | None = None,
+        reply_note: str | None = None,
     ) -> None:
         """Show ``conversation`` (None: nothing selected); its thread if already at hand;
-        ``interest``: the lead marked interested (True) or not (False) by this app.
+        ``interest``: the lead marked interested (True) or not (False) by this app;
+        ``drafts``: its lemlist drafts, if known; ``reply_note``: a reply written here.
 
         Showing a newer copy of the same conversation (after mark-read) keeps its thread.
         """
         self.interest = interest
+        self.reply_note = reply_note
         same = (
             conversation is not None
             and self.conversation is not None
             and conversation.id == self.conversation.id
         )
+        if drafts is not None or not same:
+            self.drafts = drafts
         self.conversation = conversation
         if not same:
             self.thread = thread
@@ -115,6 +125,12 @@ class DetailPane(VerticalScroll):
             self.thread = thread
             self.thread_error = None
             self._render_thread()
+
+    def show_drafts(self, conversation_id: str, drafts: tuple[Draft, ...]) -> None:
+        shown = self.conversation is not None and self.conversation.id == conversation_id
+        if shown and drafts != self.drafts:
+            self.drafts = drafts
+            self._render_all()
 
     def show_thread_error(self, conversation_id: str, message: str) -> None:
         if self.conversation is not None and self.conversation.id == conversation_id:
@@ -196,7 +212,27 @@ class DetailPane(VerticalScroll):
         if interest is not None:
             said = "interested" if interest else "not interested"
             rows.append(("Interest", Text(said, self._style("read" if interest else "muted"))))
+        if self.reply_note:
+            rows.append(("Reply", literal(self.reply_note, VALUE_CELLS)))
+        if self.drafts:
+            rows.append(("Drafts", self._drafts(self.drafts)))
         return title, rows
+
+    def _drafts(self, drafts: tuple[Draft, ...]) -> Text:
+        """``2 in lemlist (D opens them): “Re: Pricing” email 2h ago; …``"""
+        text = Text(f"{len(drafts)} in lemlist (D opens them)", self._style("muted"))
+        for draft in drafts[:3]:
+            what = clean_line(draft.subject or draft.preview or "(empty)", 50)
+            text.append("\n“")
+            text.append_text(literal(what, 50))
+            text.append("”")
+            details = [clean_line(draft.channel or "", 12)]
+            if draft.updated_at is not None:
+                details.append(_age(draft.updated_at, self.clock()))
+            text.append(" " + " ".join(d for d in details if d), self._style("muted"))
+        if len(drafts) > 3:
+            text.append(f"\nand {len(drafts) - 3} more", self._style("muted"))
+        return text
 
     def _read_state(self, conversation: Conversation) -> list[tuple[str, Text]]:
         if not conversation.participants:

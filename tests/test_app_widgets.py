@@ -136,3 +136,34 @@ async def test_status_line_drops_the_least_important_when_narrow() -> None:
         narrow = str(line.render())
         assert narrow.startswith("Ann [b] · 12 unread of 300 held (2,345 in lemlist)")
         assert "API" not in narrow
+
+
+async def test_a_heavy_thread_is_shown_in_part_newest_first_and_says_so() -> None:
+    """30 messages of 20,000 characters took 1.5 s of layout each time the cursor came
+    back: the detail shows a bounded part (the reader shows all, laid out in a worker)."""
+    from lemlist_tui.widgets.detail import MESSAGE_CHARS, THREAD_CHARS
+
+    body = ("word " * 4000).strip()  # 19,999 characters
+    messages = tuple(
+        ThreadMessage(
+            id=f"act_{k}",
+            type="emailsReplied",
+            created_at=NOW - timedelta(hours=30 - k),
+            subject=f"Message {k}",
+            html=None,
+            text=f"#{k} " + body,
+        )
+        for k in range(30)
+    )
+    heavy = ThreadPage(messages, Pagination(30, 1, None, None, 100, 1))
+    app = Harness()
+    async with app.run_test(size=(100, 50)):
+        detail = app.query_one(DetailPane)
+        detail.show(CONVERSATION, heavy)
+        text = detail.plain
+        assert len(text) < THREAD_CHARS + 30 * 200  # the bodies shown, and 30 headers
+        assert "Message 0" in text and "Message 29" in text  # every message is listed
+        assert text.count("more characters: enter reads it all") == THREAD_CHARS // MESSAGE_CHARS
+        assert "#29 word" in text and "#26 word" in text  # the newest, in part
+        assert "#25 word" not in text and "#0 word" not in text
+        assert "20,003 characters: enter reads it" in text  # the older: their size

@@ -24,6 +24,13 @@ LABEL_WIDTH = 8
 VALUE_CELLS = 120
 """Longest single value shown (names, emails, subjects); longer ones end in "…"."""
 
+MESSAGE_CHARS = 3_000
+"""Most characters of one message's text the detail shows; the reader (enter) shows all."""
+THREAD_CHARS = 12_000
+"""Most characters of message text the detail shows in all, newest messages first: Rich
+lays the pane out whole on the event loop (30 messages of 20,000 characters took 1.5 s
+each time the cursor came back)."""
+
 READ_GLYPH = "✓"
 UNREAD_GLYPH = "●"
 SENT_GLYPH = "→"
@@ -295,13 +302,19 @@ class DetailPane(VerticalScroll):
             blocks.append((0, Text(f"({total - count} older not loaded)", self._style("muted"))))
         if not messages:
             blocks.append((0, Text("No messages in this conversation yet.", self._style("muted"))))
-        for message in messages:
+        room = _budgets([self._body(m) for m in messages])
+        for message, budget in zip(messages, room, strict=True):
             blocks.append((0, Text("")))
-            blocks.extend(self._message(message, conversation))
+            blocks.extend(self._message(message, conversation, budget))
         return blocks
 
+    @staticmethod
+    def _body(message: ThreadMessage) -> str:
+        # html_to_text drops styles and tracking pixels, and returns cleaned, bounded text.
+        return message.text if message.text is not None else html_to_text(message.html)
+
     def _message(
-        self, message: ThreadMessage, conversation: Conversation
+        self, message: ThreadMessage, conversation: Conversation, budget: int
     ) -> list[tuple[int, Text]]:
         header = Text()
         if message.inbound:
@@ -322,10 +335,33 @@ class DetailPane(VerticalScroll):
             blocks.append((2, self._when(message.created_at, "")))
         if message.subject:
             blocks.append((2, literal(message.subject, VALUE_CELLS, self._style("subject"))))
-        # html_to_text drops styles and tracking pixels, and returns cleaned, bounded text.
-        body = message.text if message.text is not None else html_to_text(message.html)
-        blocks.append((2, Text(body) if body else Text("(no text)", self._style("muted"))))
+        body = self._body(message)
+        if not body:
+            blocks.append((2, Text("(no text)", self._style("muted"))))
+        elif len(body) <= budget:
+            blocks.append((2, Text(body)))
+        else:
+            if budget:
+                text = Text(body[:budget].rstrip())
+                text.append(
+                    f"\n… {len(body) - budget:,} more characters: enter reads it all",
+                    self._style("muted"),
+                )
+            else:
+                text = Text(f"{len(body):,} characters: enter reads it", self._style("muted"))
+            blocks.append((2, text))
         return blocks
+
+
+def _budgets(bodies: list[str]) -> list[int]:
+    """Characters shown of each body (oldest first): the newest get theirs first, each
+    at most :data:`MESSAGE_CHARS`, all together at most :data:`THREAD_CHARS`."""
+    left = THREAD_CHARS
+    budgets = [0] * len(bodies)
+    for index in range(len(bodies) - 1, -1, -1):
+        budgets[index] = min(len(bodies[index]), MESSAGE_CHARS, left)
+        left -= budgets[index]
+    return budgets
 
 
 def _age(when: datetime, now: datetime) -> str:

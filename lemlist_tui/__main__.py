@@ -18,6 +18,7 @@ from lemlist_tui.exit_codes import ExitCode, failure_code
 
 if TYPE_CHECKING:
     from lemlist_tui.config import Settings
+    from lemlist_tui.session import Session
 
 __all__ = ["ExitCode", "failure_code", "main"]
 
@@ -238,6 +239,7 @@ async def _sync(settings: Settings, all_users: bool, full: bool) -> int:
     except LemlistError as error:
         _fail(str(error), failure_code(error))
     try:
+        await _send_outbox(session)
         if all_users:
             team = await session.load_team()
             users = list(team.user_ids)
@@ -263,6 +265,28 @@ async def _sync(settings: Settings, all_users: bool, full: bool) -> int:
     finally:
         await session.aclose()
     return ExitCode.OK
+
+
+async def _send_outbox(session: Session) -> None:
+    """What the app queued and could not send (offline, closed too soon) goes out now,
+    changes younger than the undo time excepted (an app may still take them back)."""
+    from lemlist_tui.db.outbox import Outbox
+    from lemlist_tui.sync.sender import OutboxSender
+
+    if session.client is None:
+        return
+    outbox = Outbox(session.db)
+    if session.settings.read_only:
+        waiting = outbox.summary().sentence()
+        if waiting:
+            print(f"outbox: {waiting}; not sent (read-only).", file=sys.stderr)
+        return
+    sender = OutboxSender(outbox, session.client, held_for=session.settings.undo_for)
+    await sender.drain(recover=False)
+    left = outbox.summary().sentence()
+    if sender.sent or left:
+        said = f"outbox: {sender.sent:,} sent" + (f"; {left}" if left else "")
+        print(f"{said}.", file=sys.stderr)
 
 
 if __name__ == "__main__":

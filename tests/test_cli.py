@@ -269,3 +269,36 @@ def test_export_to_a_full_stdout_is_a_sentence(tmp_path: Path, user_id: str) -> 
     assert result.stderr.strip().splitlines() == [
         "lemlist-tui: Could not write the export to standard output: No space left on device."
     ]
+
+
+def test_sync_sends_what_the_outbox_holds_and_read_only_sends_nothing(
+    tmp_path: Path, user_id: str
+) -> None:
+    """Triage on a train: marked offline, sent by the next `sync` (cron)."""
+    from lemlist_tui.db import InboxDatabase
+    from lemlist_tui.db.outbox import Action, Kind, Outbox
+
+    assert run(tmp_path, "sync", "--demo", "--demo-size", "50", "--user", user_id).returncode == 0
+    db = InboxDatabase(account_folder(tmp_path, 50))
+    try:
+        rows = db.rows(user_id, unread_only=True, limit=2)
+        assert len(rows) == 2
+        actions = [Action(Kind.READ, db.conversation(r.id).contact_id, r.id, user_id) for r in rows]  # type: ignore[union-attr]
+        assert Outbox(db).add(actions).queued == 2
+        db.write(
+            "written", lambda c: c.execute("UPDATE outbox SET created_at = 0")
+        )  # undo time over
+    finally:
+        db.close()
+    args = ("sync", "--demo", "--demo-size", "50", "--user", user_id)
+    kept = run(tmp_path, *args, "--read-only")
+    assert kept.returncode == 0
+    assert "outbox: 2 to send; not sent (read-only)." in kept.stderr
+    sent = run(tmp_path, *args)
+    assert sent.returncode == 0, sent.stderr
+    assert "outbox: 2 sent." in sent.stderr
+    db = InboxDatabase(account_folder(tmp_path, 50))
+    try:
+        assert Outbox(db).summary().empty
+    finally:
+        db.close()

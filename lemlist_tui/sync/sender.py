@@ -246,10 +246,14 @@ class OutboxSender:
             else:
                 self.backoff = 0.0
 
-    async def drain(self) -> None:
-        """Send until nothing is sendable or a try stalls (for ``sync`` and tests)."""
-        await asyncio.to_thread(self.outbox.recover)
-        while batch := self.outbox.sendable(AT_ONCE):
+    async def drain(self, *, recover: bool = True) -> None:
+        """Send until nothing is sendable or a try stalls (for ``sync`` and tests).
+
+        ``recover=False``: rows another process has out (``sending``) are left to it
+        (``lemlist-tui sync`` beside a running app)."""
+        if recover:
+            await asyncio.to_thread(self.outbox.recover)
+        while batch := self.outbox.sendable(AT_ONCE, held_for=self.held_for):
             if await self.send(batch):
                 return
 

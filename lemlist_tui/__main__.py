@@ -35,7 +35,8 @@ Other settings: LEMLIST_BASE_URL; in the config file: base_url, fresh_for (secon
 theme, refresh_every, full_sync_every (seconds), sync ("background" or
 "on-demand"), undo_for (seconds a change waits before it is sent: z takes it
 back), request_deadline (seconds), allow_insecure (a plain http:// base_url),
-read_only (true: change nothing in lemlist, as --read-only).
+read_only (true: change nothing in lemlist, as --read-only), ascii (true: as
+--ascii).
 The local inbox lives in {config.cache_dir()} (XDG_CACHE_HOME moves it).
 
 Exit codes: 0 ok, 1 other failure, 2 usage, 3 no key or key refused,
@@ -54,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lemlist-tui {__version__}")
     _add_account_options(parser)
     parser.add_argument("--user", metavar="USR", help="open this user's inbox (usr_…)")
+    parser.add_argument(
+        "--ascii",
+        action="store_true",
+        default=None,
+        help="draw marks, borders and bars in ASCII (TERM=linux does too)",
+    )
     parser.add_argument(
         "--clear-cache", action="store_true", help="empty this account's local inbox and exit"
     )
@@ -140,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             base_url=args.base_url,
             offline=args.offline,
             read_only=args.read_only or None,
+            ascii=getattr(args, "ascii", None),
             user_id=args.user,
         )
     except ConfigError as error:

@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from lemlist_tui.api.errors import AuthError, LemlistError
 from lemlist_tui.api.models import Team, TeamUser
+from lemlist_tui.ascii import ascii_driver, wants_ascii
 from lemlist_tui.config import Settings, remember_theme, saved_theme
 from lemlist_tui.crash import crash_sentence, write_report
 from lemlist_tui.db import StorageError
@@ -83,6 +84,8 @@ class LemlistApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = settings
+        if wants_ascii(settings.ascii):
+            self.driver_class = ascii_driver(self.driver_class)
         self.session = session
         self.demo_config = demo_config
         self.clock: Clock = clock or _now

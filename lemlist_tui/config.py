@@ -92,6 +92,8 @@ class ConfigFile:
     the network in clear text)."""
     read_only: bool | None = None
     """Change nothing in lemlist: no mark read, label, interest, reply or draft."""
+    ascii: bool | None = None
+    """Draw marks, borders and bars in ASCII (as ``--ascii``; ``TERM=linux`` does too)."""
     warnings: tuple[str, ...] = ()
     """Sentences to show the user (e.g. a key readable by others)."""
 
@@ -151,6 +153,7 @@ def load_config(path: Path | None = None) -> ConfigFile:
         undo_for=seconds("undo_for"),
         allow_insecure=_flag(data, "allow_insecure", path),
         read_only=_flag(data, "read_only", path),
+        ascii=_flag(data, "ascii", path),
         request_deadline=seconds("request_deadline"),
         warnings=tuple(warnings),
     )
@@ -190,6 +193,8 @@ class Settings:
     request_deadline: float = 30.0
     read_only: bool = False
     """Nothing the app does changes lemlist (``--read-only``, ``read_only = true``)."""
+    ascii: bool = False
+    """Marks and borders in ASCII (``--ascii``, ``ascii = true``; ``TERM=linux`` too)."""
     theme: str | None = None
     cache_dir: Path = field(default_factory=cache_dir)
     state_path: Path = field(default_factory=state_path)
@@ -219,6 +224,7 @@ class Settings:
             undo_for=config.undo_for if config.undo_for is not None else 4.0,
             request_deadline=config.request_deadline or 30.0,
             read_only=bool(config.read_only),
+            ascii=bool(config.ascii),
             theme=config.theme,
             warnings=config.warnings,
         )

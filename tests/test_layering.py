@@ -39,6 +39,7 @@ UI_FREE = [
     "lemlist_tui.compose",
     "lemlist_tui.db.replies",
     "lemlist_tui.demo.drafts",
+    "lemlist_tui.ascii",
 ]
 
 

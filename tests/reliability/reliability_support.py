@@ -235,6 +235,7 @@ def child_env(tmp: Path, api_key: str | None, **extra: str) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("LEMLIST_", "XDG_", "TEXTUAL", "PYTEST", "NO_COLOR"))
+        and k != "TERM"  # the terminal's own, set by Terminal (or by a test)
     }
     env.update(
         {
@@ -496,7 +497,8 @@ class Terminal:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.master = master
         full_env = dict(env)
-        full_env.update({"TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)})
+        full_env.setdefault("TERM", "xterm-256color")  # what pyte emulates
+        full_env.update({"COLUMNS": str(cols), "LINES": str(rows)})
         self.process = subprocess.Popen(
             list(argv),
             stdin=slave,

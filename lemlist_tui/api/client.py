@@ -10,6 +10,7 @@ the request is not idempotent (see :meth:`LemlistClient._request`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import re
@@ -518,7 +519,10 @@ class LemlistClient:
                         self.limiter.observe(response.headers, response.status_code)
                         if not decode and response.is_success:
                             # The status is the whole answer: a body cut after it must
-                            # not make a message that was sent look unknown.
+                            # not make a message that was sent look unknown. (Read all
+                            # the same, so the connection is kept for the next request.)
+                            with contextlib.suppress(httpx.TransportError, ProtocolError):
+                                await self._read_capped(response)
                             return None
                         answer = await self._read_capped(response)
         except TimeoutError:

@@ -592,6 +592,8 @@ class ReplyFlow:
         if choice == "draft":
             return self._queue(Kind.DRAFT, "Saving it as a lemlist draft")
         problem = plan.problems.get(reply.channel)
+        if problem is None and reply.channel not in plan.fields:
+            problem = "this conversation is not on that channel (c changes it)."
         if problem:
             self.say(f"Cannot send on {channel_name(reply.channel)}: {problem}", warning=True)
             return False

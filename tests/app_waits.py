@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 SENDER_GROUP = "outbox"
@@ -24,8 +25,6 @@ def finite_workers(app: Any) -> list[Worker[Any]]:
 
 
 def _waiting_on_user(app: Any) -> bool:
-    from textual.screen import ModalScreen
-
     return isinstance(app.screen, ModalScreen)
 
 

@@ -80,6 +80,15 @@ async def on_screen(pilot: Pilot[None], kind: type[Screen[Any]]) -> Any:
     return pilot.app.screen
 
 
+async def send_from_review(pilot: Pilot[None]) -> ConfirmScreen:
+    """``S`` on the review, ``enter`` on its question; the question asked."""
+    await pilot.press("S")
+    confirm: ConfirmScreen = await on_screen(pilot, ConfirmScreen)
+    await pilot.press("enter")
+    await settle(pilot)
+    return confirm
+
+
 async def go_to(pilot: Pilot[None], screen: InboxScreen, replied: str, channels: int = 1) -> str:
     """Put the cursor on a conversation whose contact last wrote on ``replied``; its id."""
     rows = screen.conversation_list.rows
@@ -130,11 +139,8 @@ async def test_r_then_send_and_confirm_sends_one_email_that_the_thread_then_show
         conversation_id = await go_to(pilot, screen, "email")
         await pilot.press("R")
         await on_screen(pilot, ReviewScreen)
-        await pilot.press("S")
-        confirm = await on_screen(pilot, ConfirmScreen)
+        confirm = await send_from_review(pilot)
         assert "cannot be unsent" in confirm.question
-        await pilot.press("enter")
-        await settle(pilot)
         demo = demo_of(session)
         sent = demo.sent_messages(conversation_id)
         assert len(sent) == 1
@@ -195,10 +201,7 @@ async def test_a_chat_reply_goes_on_the_contacts_channel_with_its_fields(
         await pilot.press("R")
         review = await on_screen(pilot, ReviewScreen)
         assert review.reply.channel == channel
-        await pilot.press("S")
-        await on_screen(pilot, ConfirmScreen)
-        await pilot.press("enter")
-        await settle(pilot)
+        await send_from_review(pilot)
         sent = demo_of(session).sent_messages(conversation_id)
         assert len(sent) == 1
         assert set(sent[0]) - {"channel"} == fields
@@ -215,10 +218,7 @@ async def test_c_changes_the_channel_before_sending(tmp_path: Path, editor: Path
         await pilot.press("c")
         review = await on_screen(pilot, ReviewScreen)
         await until(pilot, lambda: pilot.app.screen.reply.channel == "email", "email chosen")
-        await pilot.press("S")
-        await on_screen(pilot, ConfirmScreen)
-        await pilot.press("enter")
-        await settle(pilot)
+        await send_from_review(pilot)
         sent = demo_of(session).sent_messages(conversation_id)
         assert [m["channel"] for m in sent] == ["email"]
 
@@ -233,10 +233,7 @@ async def test_a_send_cut_off_after_lemlist_read_it_is_unknown_and_never_sent_tw
         demo.faults.append(Fault(path_prefix="/api/inbox/email", method="POST", hang_up=True))
         await pilot.press("R")
         await on_screen(pilot, ReviewScreen)
-        await pilot.press("S")
-        await on_screen(pilot, ConfirmScreen)
-        await pilot.press("enter")
-        await settle(pilot)
+        await send_from_review(pilot)
         assert len(demo.sent_messages(conversation_id)) == 1  # it did arrive
         summary = Outbox(session.db).summary()
         assert summary.unknown == 1 and summary.pending == 0
@@ -419,10 +416,7 @@ async def test_lemlist_drafts_are_listed_opened_updated_sent_and_deleted(
         await on_screen(pilot, DraftPicker)
         await pilot.press("enter")
         await on_screen(pilot, ReviewScreen)
-        await pilot.press("S")
-        await on_screen(pilot, ConfirmScreen)
-        await pilot.press("enter")
-        await settle(pilot)
+        await send_from_review(pilot)
         sent = demo.sent_messages(conversation_id)
         assert len(sent) == 1 and sent[0]["subject"] == "Second thoughts"
         assert demo.drafts_of(contact, screen.user_id) == []

@@ -37,6 +37,7 @@ __all__ = [
     "Queued",
     "Sendable",
     "Undone",
+    "settle_unknown",
 ]
 
 KEEP_SENT = 1000
@@ -352,11 +353,7 @@ class Outbox:
                     if before not in _WRITABLE:
                         unchanged += 1  # gone, or already on its way, sent or saved
                         continue
-                    connection.execute(
-                        f"UPDATE outbox SET state = 'settled' WHERE state = 'unknown' "
-                        f"AND kind IN {_REPLY_KINDS} AND target = ?",
-                        (action.target,),
-                    )
+                    settle_unknown(connection, _reply_id(action))
                 if self._open_twin(connection, action):
                     unchanged += 1
                     continue
@@ -587,18 +584,6 @@ class Outbox:
             (reason, row_id),
         )
 
-    def settle(self, reply_id: int) -> None:
-        """The user dealt with reply ``reply_id``'s unknown fate (sent it again, saved it,
-        or forgot it): its unknown rows leave the status line."""
-        self.db.write(
-            "written",
-            lambda c: c.execute(
-                f"UPDATE outbox SET state = 'settled' WHERE state = 'unknown' "
-                f"AND kind IN {_REPLY_KINDS} AND target = ?",
-                (str(reply_id),),
-            ),
-        )
-
     def back(self, row_id: int, reason: str) -> None:
         """Not sent, worth another try later (lemlist unreachable, busy, a 5xx)."""
         self.db.write(
@@ -692,6 +677,16 @@ class Outbox:
             "SELECT interested FROM lead_interest WHERE lead_id = ?", (lead_id,)
         ).fetchone()
         return None if row is None else bool(row[0])
+
+
+def settle_unknown(connection: sqlite3.Connection, reply_id: int) -> None:
+    """The user dealt with reply ``reply_id``'s unknown fate (sent it again, or forgot
+    it): its unknown rows leave the status line."""
+    connection.execute(
+        f"UPDATE outbox SET state = 'settled' WHERE state = 'unknown' "
+        f"AND kind IN {_REPLY_KINDS} AND target = ?",
+        (str(reply_id),),
+    )
 
 
 def _reply_id(action: Action) -> int:

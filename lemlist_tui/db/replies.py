@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from lemlist_tui.db.connection import StorageError
+from lemlist_tui.db.outbox import settle_unknown
 from lemlist_tui.db.store import InboxDatabase, reads
 
 __all__ = ["OPEN_STATES", "Replies", "Reply"]
@@ -49,6 +50,20 @@ class Reply:
     error: str | None = None
     """Why it is unknown, or why lemlist refused it."""
     updated_at: float = 0.0
+
+    @property
+    def note(self) -> str | None:
+        """The detail pane's words for where this reply stands (None: sent, gone)."""
+        return _NOTES.get(self.state)
+
+
+_NOTES = {
+    "draft": "yours, kept here: R opens it",
+    "unknown": "may have been sent: check the thread, then R",
+    "queued": "on its way to lemlist (z takes it back)",
+    "saving": "being saved as a lemlist draft",
+    "saved": "saved as a lemlist draft: R opens it",
+}
 
 
 def _reply(row: Sequence[Any]) -> Reply:
@@ -158,11 +173,7 @@ class Replies:
                 f"WHERE id = ? AND state IN {_EDITABLE}",
                 (self._clock(), reply_id),
             )
-            connection.execute(
-                "UPDATE outbox SET state = 'settled' WHERE state = 'unknown' "
-                "AND kind IN ('reply', 'draft') AND target = ?",
-                (str(reply_id),),
-            )
+            settle_unknown(connection, reply_id)
             return bool(cursor.rowcount)
 
         return self.db.write("written", work)

@@ -8,13 +8,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from lemlist_tui.screens.dialog import Dialog
 
 __all__ = ["ConfirmScreen"]
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Dialog[bool]):
     """``enter`` goes on (True), ``esc`` (or ``n``, ``q``) does not (False)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -22,18 +23,7 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape,n,q", "answer(False)", "Cancel", id="confirm.no"),
     ]
     DEFAULT_CSS = """
-    ConfirmScreen {
-        align: center middle;
-        & > Vertical {
-            width: 64;
-            max-width: 100%;
-            height: auto;
-            border: round $warning;
-            background: $surface;
-            padding: 0 1;
-        }
-        & .hint { color: $text-muted; }
-    }
+    ConfirmScreen > Vertical { width: 64; border: round $warning; }
     """
 
     def __init__(self, question: str) -> None:

@@ -42,7 +42,6 @@ from lemlist_tui.messages import CrawlProgress, InboxChanged
 from lemlist_tui.screens.confirm import ConfirmScreen
 from lemlist_tui.screens.labels import LabelChange, LabelPicker
 from lemlist_tui.screens.reader import ReaderScreen
-from lemlist_tui.screens.reply import DraftPicker, ReplyFlow, reply_note
 from lemlist_tui.session import Session
 from lemlist_tui.sync.engine import OFFLINE, CrawlResult, RefreshResult
 from lemlist_tui.sync.sender import OutboxSender
@@ -562,7 +561,8 @@ class InboxScreen(Screen[None]):
         if contact_id is None:
             return None, None
         drafts = self._drafts.get(contact_id)
-        note = reply_note(self.replies.open_for(contact_id, self.user_id))
+        reply = self.replies.open_for(contact_id, self.user_id)
+        note = reply.note if reply is not None else None
         return (drafts[1] if drafts else None), note
 
     def _want_drafts(self, conversation: Conversation) -> None:
@@ -730,6 +730,9 @@ class InboxScreen(Screen[None]):
             return
         if conversation is None:
             return
+        # Here, not at the top: the editor's screens (TextArea) cost ~15 ms of start-up.
+        from lemlist_tui.screens.reply import ReplyFlow
+
         self._start(REPLY, ReplyFlow(self, conversation).run())
 
     def action_drafts(self) -> None:
@@ -749,12 +752,9 @@ class InboxScreen(Screen[None]):
         self._start(REPLY, self._pick_draft(conversation, contact_id))
 
     async def _pick_draft(self, conversation: Conversation, contact_id: str) -> None:
-        client = self.session.client
-        if client is None:
-            return
-        drafts = await client.drafts(contact_id, self.user_id)
-        self._drafts[contact_id] = (time.monotonic(), drafts)
-        self.detail.show_drafts(conversation.id, drafts)
+        from lemlist_tui.screens.reply import DraftPicker, ReplyFlow  # see action_reply
+
+        drafts = await self._ask_drafts(conversation.id, contact_id)
         if not drafts:
             self._say("No lemlist draft of yours on this conversation.")
             return
@@ -1248,17 +1248,21 @@ class InboxScreen(Screen[None]):
     async def _fetch_drafts(self, conversation_id: str, contact_id: str) -> None:
         """This user's lemlist drafts on a conversation the cursor rests on (one request;
         kept for :data:`DRAFTS_FRESH_FOR`). The inbox works without them."""
-        client = self.session.client
-        if client is None:
-            return
         await asyncio.sleep(THREAD_DEBOUNCE)
         try:
-            drafts = await client.drafts(contact_id, self.user_id)
+            await self._ask_drafts(conversation_id, contact_id)
         except LemlistError as error:
             self.log.warning(f"drafts not fetched: {error}")
-            return
+
+    async def _ask_drafts(self, conversation_id: str, contact_id: str) -> tuple[Draft, ...]:
+        """lemlist's drafts of this user on the conversation, kept and shown."""
+        client = self.session.client
+        if client is None:
+            return ()
+        drafts = await client.drafts(contact_id, self.user_id)
         self._drafts[contact_id] = (time.monotonic(), drafts)
         self.detail.show_drafts(conversation_id, drafts)
+        return drafts
 
     async def _fetch_thread(self, conversation: Conversation) -> tuple[str, ThreadPage]:
         await asyncio.sleep(THREAD_DEBOUNCE)

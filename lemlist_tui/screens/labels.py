@@ -17,12 +17,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from lemlist_tui.api.models import Label
 from lemlist_tui.db import fold
+from lemlist_tui.screens.dialog import Dialog
 from lemlist_tui.text import clean_line
 
 __all__ = ["LabelChange", "LabelPicker"]
@@ -45,7 +45,7 @@ class LabelChange:
         return not (self.attach or self.remove or self.create)
 
 
-class LabelPicker(ModalScreen[LabelChange | None]):
+class LabelPicker(Dialog[LabelChange | None]):
     """Choose labels for ``target`` (a sentence: "Ana Smith", "37 conversations")."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -56,20 +56,7 @@ class LabelPicker(ModalScreen[LabelChange | None]):
         Binding("enter", "apply", "Apply", priority=True, id="labels.apply"),
     ]
     DEFAULT_CSS = """
-    LabelPicker {
-        align: center middle;
-        & > Vertical {
-            width: 60;
-            max-width: 100%;
-            height: auto;
-            max-height: 80%;
-            border: round $accent;
-            background: $surface;
-            padding: 0 1;
-        }
-        & OptionList { height: auto; max-height: 14; border: none; }
-        & .hint { color: $text-muted; }
-    }
+    LabelPicker > Vertical { width: 60; max-height: 80%; }
     """
 
     def __init__(self, labels: Sequence[Label], on: frozenset[str], target: str) -> None:

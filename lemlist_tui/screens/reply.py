@@ -33,7 +33,6 @@ from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -55,12 +54,13 @@ from lemlist_tui.db import StorageError
 from lemlist_tui.db.outbox import Action, Kind
 from lemlist_tui.db.replies import Replies, Reply
 from lemlist_tui.screens.confirm import ConfirmScreen
+from lemlist_tui.screens.dialog import Dialog
 from lemlist_tui.text import clean_block, clean_line, html_to_text, local_time
 
 if TYPE_CHECKING:
     from lemlist_tui.screens.inbox import InboxScreen
 
-__all__ = ["ComposeScreen", "DraftPicker", "ReplyFlow", "ReviewScreen", "reply_note"]
+__all__ = ["ComposeScreen", "DraftPicker", "ReplyFlow", "ReviewScreen"]
 
 Choice = Literal["draft", "send", "edit", "channel", "discard", "keep"]
 SAVE_EVERY = 0.5
@@ -87,20 +87,7 @@ def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-def reply_note(reply: Reply | None) -> str | None:
-    """The detail pane's words for where a reply written here stands."""
-    if reply is None:
-        return None
-    return {
-        "draft": "yours, kept here: R opens it",
-        "unknown": "may have been sent: check the thread, then R",
-        "queued": "on its way to lemlist (z takes it back)",
-        "saving": "being saved as a lemlist draft",
-        "saved": "saved as a lemlist draft: R opens it",
-    }.get(reply.state)
-
-
-class DraftPicker(ModalScreen[tuple[str, Draft] | None]):
+class DraftPicker(Dialog[tuple[str, Draft] | None]):
     """lemlist's drafts on a conversation (``D``): ``enter`` opens one (then ``d`` updates
     it in lemlist, ``S`` sends it), ``x`` deletes it, ``esc`` leaves."""
 
@@ -110,20 +97,7 @@ class DraftPicker(ModalScreen[tuple[str, Draft] | None]):
         Binding("escape,q", "cancel", "Back", id="drafts.cancel"),
     ]
     DEFAULT_CSS = """
-    DraftPicker {
-        align: center middle;
-        & > Vertical {
-            width: 80;
-            max-width: 100%;
-            height: auto;
-            max-height: 80%;
-            border: round $accent;
-            background: $surface;
-            padding: 0 1;
-        }
-        & OptionList { height: auto; max-height: 14; border: none; }
-        & .hint { color: $text-muted; }
-    }
+    DraftPicker > Vertical { max-height: 80%; }
     """
 
     def __init__(self, drafts: tuple[Draft, ...], target: str) -> None:
@@ -155,7 +129,7 @@ class DraftPicker(ModalScreen[tuple[str, Draft] | None]):
         self.dismiss(None)
 
 
-class ComposeScreen(ModalScreen[str | None]):
+class ComposeScreen(Dialog[str | None]):
     """The in-app editor, when there is no ``$EDITOR`` (or the app is in a browser):
     ``ctrl+s`` is done, ``esc`` leaves (the text is kept all the same)."""
 
@@ -165,17 +139,8 @@ class ComposeScreen(ModalScreen[str | None]):
     ]
     DEFAULT_CSS = """
     ComposeScreen {
-        align: center middle;
-        & > Vertical {
-            width: 100;
-            max-width: 100%;
-            height: 100%;
-            border: round $accent;
-            background: $surface;
-            padding: 0 1;
-        }
+        & > Vertical { width: 100; height: 100%; }
         & TextArea { height: 1fr; border: none; }
-        & .hint { color: $text-muted; }
     }
     """
 
@@ -230,7 +195,7 @@ class ReplyKeeper:
             self.flow.keep_text(text)
 
 
-class ReviewScreen(ModalScreen[Choice]):
+class ReviewScreen(Dialog[Choice]):
     """The reply as it will go: channel, from, to, subject, body; nothing leaves from
     here without ``S`` and one more question (or ``d``, a draft in lemlist)."""
 
@@ -244,16 +209,7 @@ class ReviewScreen(ModalScreen[Choice]):
     ]
     DEFAULT_CSS = """
     ReviewScreen {
-        align: center middle;
-        & > Vertical {
-            width: 100;
-            max-width: 100%;
-            height: auto;
-            max-height: 100%;
-            border: round $accent;
-            background: $surface;
-            padding: 0 1;
-        }
+        & > Vertical { width: 100; }
         & #review-head { height: auto; }
         & #review-body {
             height: auto;
@@ -263,7 +219,6 @@ class ReviewScreen(ModalScreen[Choice]):
         }
         & .warning { color: $warning; }
         & .error { color: $error; }
-        & .hint { color: $text-muted; }
     }
     """
 

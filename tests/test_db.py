@@ -206,6 +206,7 @@ def expected_rows(
             have_replies=shown.have_replies,
             opportunities=len(shown.opportunities),
             labels=tuple(dict.fromkeys(shown.labels)),
+            owner=min((p.user_id for p in shown.participants if p.sender), default=None),
         )
         for c in chosen
         for shown in [held.get(c.id, c)]

@@ -1,4 +1,5 @@
-"""The filter's language: free text plus ``is:``, ``label:``, ``channel:`` and ``has:``.
+"""The filter's language: free text plus ``is:``, ``label:``, ``channel:``, ``has:``,
+``user:`` and ``unread-by:``.
 
 No ``textual`` import. ``is:unread label:hot acme`` keeps the unread conversations
 labelled "hot" whose contact's name or email contains "acme". Every term must hold. A
@@ -12,12 +13,14 @@ term this language does not know is not silently dropped: it is named in
 | ``label:NAME`` (``label:"big deal"``) | labelled NAME (a label the app applied) |
 | ``channel:linkedin`` | the conversation has that channel |
 | ``has:deal`` | the conversation has an opportunity |
+| ``user:NAME`` | NAME (a teammate's name, first name or email) writes to the contact |
+| ``unread-by:NAME`` | the teammate NAME has not read it |
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +29,7 @@ import orjson
 from lemlist_tui.db.schema import MISSING
 from lemlist_tui.db.search import fold, query_terms
 
-__all__ = ["AWAITING_SLACK_US", "Facets", "Query", "parse_query"]
+__all__ = ["AWAITING_SLACK_US", "Facets", "Query", "parse_query", "user_names"]
 
 AWAITING_SLACK_US = 1_000_000
 """A reply at most this long (µs) before the last activity is still the last word: the
@@ -34,7 +37,8 @@ two stamps of one message may differ by a few milliseconds."""
 
 _IS = ("unread", "read", "awaiting")
 _HAS = ("deal",)
-_KNOWN = ("is:", "label:", "channel:", "has:")
+_KNOWN = ("is:", "label:", "channel:", "has:", "user:", "unread-by:")
+_TERMS = "is:, label:, channel:, has:, user:, unread-by:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,10 @@ class Facets:
     """One entry per ``label:`` term: the ids of the labels of that name (any of them)."""
     channels: tuple[str, ...] = ()
     has_deal: bool = False
+    owners: tuple[tuple[str, ...], ...] = ()
+    """One entry per ``user:`` term: the ids of the teammates of that name (any of them)."""
+    unread_by: tuple[tuple[str, ...], ...] = ()
+    """One entry per ``unread-by:`` term, as :attr:`owners`."""
 
     @property
     def empty(self) -> bool:
@@ -80,6 +88,15 @@ class Facets:
             params.append(orjson.dumps(channel).decode())
         if self.has_deal:
             sql += " AND c.opportunities != '[]'"
+        # The read matrix, looked up by its key for each row the walk reaches.
+        for condition, groups in (("sender = 1", self.owners), ("read = 0", self.unread_by)):
+            for ids in groups:
+                sql += (
+                    " AND EXISTS (SELECT 1 FROM participants AS p WHERE p.conversation = "
+                    f"i.conversation AND p.{condition} AND p.user_id IN "
+                    "(SELECT value FROM json_each(?)))"
+                )
+                params.append(orjson.dumps(list(ids)).decode())
         return sql, params
 
 
@@ -101,9 +118,14 @@ class Query:
         return " ".join(self.problems) or None
 
 
-def parse_query(text: str, labels: Mapping[str, Sequence[str]] | None = None) -> Query:
+def parse_query(
+    text: str,
+    labels: Mapping[str, Sequence[str]] | None = None,
+    users: Mapping[str, Sequence[str]] | None = None,
+) -> Query:
     """``text`` as a :class:`Query`. ``labels`` maps each label's folded name to its ids
-    (two labels may share a name)."""
+    (two labels may share a name); ``users`` each teammate's folded names (see
+    :func:`user_names`) to their ids."""
     try:
         words = shlex.split(text)
     except ValueError:  # an unclosed quote: the words as typed
@@ -112,15 +134,14 @@ def parse_query(text: str, labels: Mapping[str, Sequence[str]] | None = None) ->
     unread = read = awaiting = has_deal = False
     label_ids: list[tuple[str, ...]] = []
     channels: list[str] = []
+    people: dict[str, list[tuple[str, ...]]] = {"user": [], "unread-by": []}
     problems: list[str] = []
     for word in words:
         head, colon, value = word.partition(":")
         key = head.lower()
         if not colon or f"{key}:" not in _KNOWN:
-            if colon and key.isalpha() and not value.startswith("//"):
-                problems.append(
-                    f"“{head}:” is not a filter (is:, label:, channel:, has:); left out."
-                )
+            if colon and key.replace("-", "").isalpha() and not value.startswith("//"):
+                problems.append(f"“{head}:” is not a filter ({_TERMS}); left out.")
                 continue
             free.append(word)
             continue
@@ -139,6 +160,11 @@ def parse_query(text: str, labels: Mapping[str, Sequence[str]] | None = None) ->
             has_deal |= value.lower() == "deal"
         elif key == "channel":
             channels.append(value.lower())
+        elif key in people:
+            ids = tuple((users or {}).get(fold(value), ()))
+            if not ids:
+                problems.append(f"No teammate is named “{value}”.")
+            people[key].append(ids)
         else:
             ids = tuple((labels or {}).get(fold(value), ()))
             if not ids:
@@ -146,5 +172,32 @@ def parse_query(text: str, labels: Mapping[str, Sequence[str]] | None = None) ->
             label_ids.append(ids)
     if unread and read:
         problems.append("is:unread and is:read together match nothing.")
-    facets = Facets(read, awaiting, tuple(label_ids), tuple(channels), has_deal)
+    facets = Facets(
+        read,
+        awaiting,
+        tuple(label_ids),
+        tuple(channels),
+        has_deal,
+        tuple(people["user"]),
+        tuple(people["unread-by"]),
+    )
     return Query(query_terms(" ".join(free)), unread, facets, tuple(problems))
+
+
+def user_names(users: Iterable[tuple[str, str | None, str | None]]) -> dict[str, list[str]]:
+    """Each folded name a teammate answers to in ``user:`` and ``unread-by:`` (full name,
+    first name, email, the email's part before ``@``, the id) → their ids; ``users`` is
+    (id, name, email) of each."""
+    names: dict[str, list[str]] = {}
+    for user_id, name, email in users:
+        for alias in (
+            name,
+            (name or "").split(" ")[0],
+            email,
+            (email or "").partition("@")[0],
+            user_id,
+        ):
+            folded = fold(alias or "").strip()
+            if folded and user_id not in names.setdefault(folded, []):
+                names[folded].append(user_id)
+    return names

@@ -11,7 +11,7 @@ comparison needs no NULL case.
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "MISSING", "SCHEMA_VERSION"]
+__all__ = ["MIGRATIONS", "MISSING", "SCHEMA_VERSION", "TEAM"]
 
 MISSING = -(2**62)
 """A sort key's value for a conversation without that timestamp."""
@@ -213,5 +213,54 @@ _V4 = [
     "CREATE INDEX replies_by_contact ON replies (contact_id, user_id, state)",
 ]
 
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
+TEAM = "*"
+"""The team view's ``inbox.user_id`` (no lemlist user id holds a ``*``): one row per
+conversation held in anyone's inbox, its ``unread`` set while no teammate has read it."""
+
+_NOBODY_READ = "NOT EXISTS (SELECT 1 FROM participants WHERE conversation = {0} AND read = 1)"
+
+_V5 = [
+    # The team view: triggers keep a row under TEAM for every conversation of any user's
+    # inbox, so that it sorts, filters and counts like one user's inbox (same indexes,
+    # same counts), whoever's page brought it and whatever removes it.
+    f"""INSERT OR IGNORE INTO inbox (user_id, conversation, activity, replied, created,
+        unread, search, seen)
+        SELECT '{TEAM}', conversation, activity, replied, created,
+        {_NOBODY_READ.format("inbox.conversation")}, search, 0
+        FROM inbox WHERE user_id != '{TEAM}'""",
+    f"""CREATE TRIGGER team_row_in AFTER INSERT ON inbox WHEN NEW.user_id != '{TEAM}' BEGIN
+        INSERT INTO inbox (user_id, conversation, activity, replied, created, unread,
+            search, seen)
+        VALUES ('{TEAM}', NEW.conversation, NEW.activity, NEW.replied, NEW.created,
+            {_NOBODY_READ.format("NEW.conversation")}, NEW.search, 0)
+        ON CONFLICT (user_id, conversation) DO NOTHING;
+    END""",
+    f"""CREATE TRIGGER team_row_moved AFTER UPDATE OF activity, replied, created, search
+        ON inbox WHEN NEW.user_id != '{TEAM}' BEGIN
+        UPDATE inbox SET activity = NEW.activity, replied = NEW.replied,
+            created = NEW.created, search = NEW.search
+        WHERE user_id = '{TEAM}' AND conversation = NEW.conversation
+            AND (activity != NEW.activity OR replied != NEW.replied
+                 OR created != NEW.created OR search != NEW.search);
+    END""",
+    f"""CREATE TRIGGER team_row_out AFTER DELETE ON inbox WHEN OLD.user_id != '{TEAM}' BEGIN
+        DELETE FROM inbox WHERE user_id = '{TEAM}' AND conversation = OLD.conversation
+            AND NOT EXISTS (SELECT 1 FROM inbox WHERE conversation = OLD.conversation
+                            AND user_id != '{TEAM}');
+    END""",
+    *(
+        f"""CREATE TRIGGER team_read_{name} AFTER {event} ON participants BEGIN
+        UPDATE inbox SET unread = {_NOBODY_READ.format(f"{row}.conversation")}
+        WHERE user_id = '{TEAM}' AND conversation = {row}.conversation
+            AND unread != {_NOBODY_READ.format(f"{row}.conversation")};
+    END"""
+        for name, event, row in (
+            ("in", "INSERT", "NEW"),
+            ("changed", "UPDATE OF read", "NEW"),
+            ("out", "DELETE", "OLD"),
+        )
+    ),
+]
+
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

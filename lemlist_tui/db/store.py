@@ -38,7 +38,7 @@ from lemlist_tui.api.models import (
 from lemlist_tui.db.connection import StorageError, connect, storage_error, transaction
 from lemlist_tui.db.query import Facets
 from lemlist_tui.db.records import RecordError, team_from_record, team_to_record
-from lemlist_tui.db.schema import MISSING
+from lemlist_tui.db.schema import MISSING, TEAM
 from lemlist_tui.db.search import search_text
 from lemlist_tui.text import html_to_text
 
@@ -127,6 +127,8 @@ class ListRow:
     opportunities: int
     labels: tuple[str, ...] = ()
     """Label ids (names: :meth:`InboxDatabase.labels`)."""
+    owner: str | None = None
+    """The teammate who writes to this contact (the read matrix's sender), if known."""
 
     @property
     def display_name(self) -> str:
@@ -230,7 +232,9 @@ _ROW_COLUMNS = (
     "i.conversation, i.{sort}, c.id, c.name, c.email, c.channels, i.unread, "
     "c.last_activity_at, c.last_replied_at, c.created_at, c.have_replies, "
     "json_array_length(c.opportunities), c.labels, "
-    "(SELECT json_group_array(label_id) FROM contact_labels WHERE contact_id = c.contact_id)"
+    "(SELECT json_group_array(label_id) FROM contact_labels WHERE contact_id = c.contact_id), "
+    "(SELECT user_id FROM participants WHERE conversation = i.conversation AND sender = 1 "
+    "ORDER BY user_id LIMIT 1)"
 )
 
 
@@ -291,6 +295,7 @@ def _list_row(row: Sequence[Any]) -> ListRow:
         have_replies=bool(row[10]),
         opportunities=row[11] or 0,
         labels=_labels(row[12], row[13]),
+        owner=row[14],
     )
 
 
@@ -662,8 +667,8 @@ class InboxDatabase:
                 # Every teammate's inbox row of it follows: a conversation carries every
                 # teammate's read flag, whoever's page brought it.
                 others = connection.execute(
-                    "SELECT user_id FROM inbox WHERE conversation = ? AND user_id != ?",
-                    (local_id, user_id),
+                    "SELECT user_id FROM inbox WHERE conversation = ? AND user_id NOT IN (?, ?)",
+                    (local_id, user_id, TEAM),
                 ).fetchall()
                 for (other,) in others:
                     connection.execute(

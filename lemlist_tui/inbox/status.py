@@ -65,6 +65,9 @@ class InboxStatus:
     outbox_failed: bool = False
     read_only: bool = False
     """Nothing is changed in lemlist (``--read-only``): said next to the user."""
+    team: tuple[int, int] | None = None
+    """The team view: (teammates whose inbox is held whole, teammates). Its unread
+    count is of conversations no teammate has read."""
 
     @property
     def filtered(self) -> bool:
@@ -103,7 +106,12 @@ def status_parts(status: InboxStatus) -> list[Part]:
         parts.append(Part("read-only", "status--filter", 1))
     # Whole or said: until every page is held, the counts say they cover part of it.
     count = f"{status.unread:,} unread of {status.loaded:,}"
-    if not status.complete and status.pages is None:  # "syncing 3/20" says it while it lasts
+    if status.team is not None:
+        whole, users = status.team
+        count = f"{status.unread:,} read by nobody of {status.loaded:,}"
+        if whole < users and status.pages is None:
+            count += f" held ({whole}/{users} inboxes whole)"
+    elif not status.complete and status.pages is None:  # "syncing 3/20" says it while it lasts
         if status.total is not None and status.total > status.loaded:
             count += f" held ({status.total:,} in lemlist)"
         else:

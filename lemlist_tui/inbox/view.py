@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import overload
 
 from lemlist_tui.db import InboxDatabase, ListRow, SortKey, fold
-from lemlist_tui.db.query import Facets, Query, parse_query
+from lemlist_tui.db.query import Facets, Query, parse_query, user_names
 from lemlist_tui.inbox.search_index import RARE, SearchIndex
 
 __all__ = ["EXACT_COUNT_BELOW", "WINDOW", "InboxRows", "InboxView"]
@@ -293,7 +293,17 @@ class InboxView:
         for label in self.db.labels():
             if label.name:
                 labels.setdefault(fold(label.name), []).append(label.id)
-        return parse_query(query, labels)
+        lowered = query.lower()
+        team = self.db.team() if "user:" in lowered or "unread-by:" in lowered else None
+        people = None
+        if team is not None:
+            ids = dict.fromkeys([*team.user_ids, *(u.id for u in team.users)])
+            people = user_names(
+                (uid, u.name if u else None, u.email if u else None)
+                for uid in ids
+                for u in [team.user(uid)]
+            )
+        return parse_query(query, labels, people)
 
     def apply(
         self,

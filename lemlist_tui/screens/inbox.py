@@ -32,7 +32,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from lemlist_tui.api.errors import LemlistError, NetworkError
 from lemlist_tui.api.models import Conversation, Draft, Team, ThreadPage
-from lemlist_tui.db import ListRow, SortKey, StorageError
+from lemlist_tui.db import TEAM, ListRow, SortKey, StorageError
 from lemlist_tui.db.outbox import Action, Kind, Outbox
 from lemlist_tui.db.replies import Replies
 from lemlist_tui.inbox import InboxRows, InboxView
@@ -45,6 +45,7 @@ from lemlist_tui.screens.reader import ReaderScreen
 from lemlist_tui.session import Session
 from lemlist_tui.sync.engine import OFFLINE, CrawlResult, RefreshResult
 from lemlist_tui.sync.sender import OutboxSender
+from lemlist_tui.sync.team import TeamCrawl, TeamSync
 from lemlist_tui.text import clean_line
 from lemlist_tui.widgets.conversation_list import ConversationList, ListHeader
 from lemlist_tui.widgets.detail import DetailPane
@@ -99,6 +100,7 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Select", "Select or unselect the highlighted conversation", "select"),
     ("Select the view", "Select every conversation of the view, or none again", "select_view"),
     ("Retry refused changes", "Send again the changes lemlist refused", "retry_outbox"),
+    ("Team view", "Every teammate's inbox merged, or this user's again", "toggle_team"),
     ("Refresh", "Fetch what changed since the last sync", "refresh"),
     ("Sync everything", "Fetch every page of the inbox again", "load_all"),
     ("Copy email", "Copy the contact's email to the clipboard", "copy_email"),
@@ -164,6 +166,7 @@ class InboxScreen(Screen[None]):
         Binding("V", "select_view", "Select all", show=False, id="inbox.select_view"),
         Binding("u", "toggle_unread", "Unread", show=False, id="inbox.toggle_unread"),
         Binding("w", "toggle_awaiting", "Awaiting", show=False, id="inbox.toggle_awaiting"),
+        Binding("t", "toggle_team", "Team", show=False, id="inbox.toggle_team"),
         Binding("s", "cycle_sort", "Sort", show=False, id="inbox.cycle_sort"),
         Binding("r", "refresh", "Refresh", show=False, id="inbox.refresh"),
         Binding("a", "load_all", "Sync all", show=False, id="inbox.load_all"),
@@ -208,11 +211,36 @@ class InboxScreen(Screen[None]):
         """lemlist's drafts per contact, with when they were fetched."""
         self.replies = Replies(session.db)
         self._drafts_for: str | None = None
+        self.team_view = False
+        """The list shows every teammate's inbox merged (``t``); actions stay this user's."""
+        self._team_sync: TeamSync | None = None
 
     @property
     def user_name(self) -> str:
         user = self.team.user(self.user_id)
         return clean_line(user.display_name if user else self.user_id, 40)
+
+    @property
+    def list_user(self) -> str:
+        """Whose rows the list shows: this user's, or the team's (:data:`TEAM`)."""
+        return TEAM if self.team_view else self.user_id
+
+    @property
+    def team_sync(self) -> TeamSync:
+        """Every teammate's sync (this user's among them, shared with the run)."""
+        if self._team_sync is None:
+            ids = dict.fromkeys([self.user_id, *self.team.user_ids])
+            self._team_sync = TeamSync([self.session.inbox(uid) for uid in ids])
+        return self._team_sync
+
+    def _owner_names(self) -> dict[str, str]:
+        """Teammate id → first name, for the team view's owner column."""
+        names = {}
+        for user_id in self.team.user_ids:
+            user = self.team.user(user_id)
+            shown = user.display_name if user else user_id
+            names[user_id] = clean_line(shown.split(" ")[0] if " " in shown else shown, 20)
+        return names
 
     # --- layout ----------------------------------------------------------------------
 
@@ -300,6 +328,7 @@ class InboxScreen(Screen[None]):
             self._index(self.session.db.version)
         conversations.empty_text = self._empty_text()
         conversations.label_names = self._label_names()
+        conversations.owner_names = self._owner_names() if self.team_view else None
         keep = current.id if current else None
         if top:
             first = self.rows.get(0)
@@ -425,7 +454,7 @@ class InboxScreen(Screen[None]):
         rows = self.rows
         self.query_one(StatusLine).show(
             InboxStatus(
-                user=self.user_name,
+                user=f"Team · {self.user_name}" if self.team_view else self.user_name,
                 loaded=held,
                 total=state.total_items,
                 unread=unread,
@@ -454,6 +483,7 @@ class InboxScreen(Screen[None]):
                 outbox=outbox.sentence(offline=self.session.offline),
                 outbox_failed=bool(outbox.failed),
                 read_only=self.read_only,
+                team=self.team_sync.whole() if self.team_view else None,
             )
         )
 
@@ -1129,6 +1159,24 @@ class InboxScreen(Screen[None]):
         self.app.copy_to_clipboard(email)
         self._say(f"Copied {clean_line(email, 60)} to the clipboard.")
 
+    def action_toggle_team(self) -> None:
+        """This user's inbox ⇄ the team's: every teammate's inbox merged, each conversation
+        once, its owner shown; unread there means no teammate has read it."""
+        self.team_view = not self.team_view
+        self.view = InboxView(self.session.db, self.list_user)
+        self._pages = None  # a walk of the other view's inboxes says nothing of this one
+        self.query_one(ProgressBar).remove_class("-shown")
+        self._apply()
+        if self.team_view:
+            self._say(
+                f"Team view: {len(self.team_sync.syncs)} inboxes merged; ● = nobody has "
+                f"read it; m marks it read for {self.user_name}. t: back."
+            )
+            if not self.session.offline and not self._group_busy(SYNC) and self._crawl_wanted():
+                self._start_crawl()
+        else:
+            self._say(f"{self.user_name}'s inbox.")
+
     def action_refresh(self) -> None:
         if self._offline_says("refreshing") or self._already_syncing():
             return
@@ -1156,9 +1204,10 @@ class InboxScreen(Screen[None]):
             self._start(SYNC, self._refresh(quiet=True))
 
     def _crawl_wanted(self) -> bool:
+        due = self.team_sync.crawl_due() if self.team_view else self.sync.crawl_due()
         return (
             self.session.settings.sync == "background"
-            and self.sync.crawl_due()
+            and due
             and time.monotonic() >= self._next_crawl_at
         )
 
@@ -1219,7 +1268,8 @@ class InboxScreen(Screen[None]):
         return None
 
     async def _refresh(self, *, quiet: bool = False) -> str | None:
-        result: RefreshResult = await self.sync.refresh()
+        syncing = self.team_sync if self.team_view else self.sync
+        result: RefreshResult = await syncing.refresh()
         if result.new:
             # Said in the status line until the next refresh that brings none.
             self._arrived = (result.new, time.time())
@@ -1235,10 +1285,16 @@ class InboxScreen(Screen[None]):
         await self.sync.load_more()
 
     async def _crawl(self) -> str | None:
-        def progress(pages_done: int, total_pages: int | None) -> None:
-            self.post_message(CrawlProgress(self.user_id, pages_done, total_pages))
+        whose = self.list_user
 
-        result: CrawlResult = await self.sync.crawl(progress)
+        def progress(pages_done: int, total_pages: int | None) -> None:
+            self.post_message(CrawlProgress(whose, pages_done, total_pages))
+
+        result: CrawlResult | TeamCrawl
+        if whose == TEAM:
+            result = await self.team_sync.crawl(progress)
+        else:
+            result = await self.sync.crawl(progress)
         if not result.reconciled:
             self._next_crawl_at = time.monotonic() + RECRAWL_AFTER
         if result.removed:
@@ -1269,11 +1325,11 @@ class InboxScreen(Screen[None]):
         return conversation.id, await self.sync.thread(conversation)
 
     def on_inbox_changed(self, message: InboxChanged) -> None:
-        if message.user_id == self.user_id:
+        if message.user_id in (self.user_id, self.list_user):
             self._apply()
 
     def on_crawl_progress(self, message: CrawlProgress) -> None:
-        if message.user_id != self.user_id:
+        if message.user_id != self.list_user:
             return
         self.query_one(ProgressBar).update(total=message.total_pages, progress=message.pages_done)
         self._pages = (message.pages_done, message.total_pages)

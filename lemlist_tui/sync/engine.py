@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -250,8 +250,16 @@ class InboxSync:
             number = next_page
         return RefreshResult(new, updated, requests)
 
-    async def crawl(self, progress: Progress | None = None) -> CrawlResult:
+    async def crawl(
+        self,
+        progress: Progress | None = None,
+        *,
+        gate: Callable[[], Awaitable[None]] | None = None,
+    ) -> CrawlResult:
         """Every page, several requests in flight, at the rate limit; then reconcile.
+
+        ``gate`` is awaited once the walk's first page is committed, before it asks for
+        any other (the team's crawl lines every user's first page up this way).
 
         Resumes an unfinished crawl at its frontier, the first page not committed yet
         (pages before it are not fetched again; pages that arrived beyond it are).
@@ -272,7 +280,7 @@ class InboxSync:
                     next_page=1,
                 )
             crawl = state.crawl
-            pages, new, state = await self._crawl_pages(client, state, progress)
+            pages, new, state = await self._crawl_pages(client, state, progress, gate)
             top = await self._walk_from_top(client, state, crawl=crawl)
             state = self.state
             seen = await asyncio.to_thread(self.db.seen_count, self.user_id, crawl)
@@ -297,7 +305,11 @@ class InboxSync:
             return CrawlResult(pages + top.requests, new + top.new, removed, reconciled)
 
     async def _crawl_pages(
-        self, client: LemlistClient, state: SyncState, progress: Progress | None
+        self,
+        client: LemlistClient,
+        state: SyncState,
+        progress: Progress | None,
+        gate: Callable[[], Awaitable[None]] | None,
     ) -> tuple[int, int, SyncState]:
         crawl = state.crawl
         start = state.next_page or 1
@@ -324,6 +336,8 @@ class InboxSync:
             progress(state.pages_seen, total_pages)
         if is_last_page(start, first):
             return fetched, new, state
+        if gate is not None:
+            await gate()
         plan = PagePlan(
             start + 1, first.pagination, self._cap(first), stale_limit=2 * self.concurrency + 4
         )

@@ -73,6 +73,10 @@ _SHOWN_TIMES = {
 }
 
 
+OWNER_CELLS = 10
+"""The team view's owner column: a teammate's first name."""
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -109,16 +113,19 @@ def _marked(text: str, style: Style, mark: Style, terms: tuple[str, ...]) -> lis
 
 
 class _Columns:
-    """Column widths for one widget width; narrow widths drop the email, then channels."""
+    """Column widths for one widget width; narrow widths drop the email, then channels.
+    ``owner``: the team view's column of whose conversation it is, before the contact."""
 
-    __slots__ = ("channels", "email", "name", "opportunities", "time", "width")
+    __slots__ = ("channels", "email", "name", "opportunities", "owner", "time", "width")
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, *, owner: bool = False) -> None:
         self.width = width
         self.time = 8  # the longest relative time: "Mar 2023"
         self.opportunities = 3
         # cursor + unread glyph + space, then " time replied opportunities" on the right.
         fixed = 3 + 1 + self.time + 1 + 1 + self.opportunities
+        self.owner = OWNER_CELLS if owner else 0
+        fixed += self.owner + bool(owner)
         self.channels = 0
         if width >= _CHANNELS_MIN_WIDTH:
             self.channels = 12 if width >= 110 else 9
@@ -283,6 +290,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
         self._label_names: dict[str, str] = {}
         self._is_selected: Callable[[str], bool] | None = None
+        self._owner_names: dict[str, str] | None = None
 
     # --- public state ----------------------------------------------------------------
 
@@ -367,6 +375,21 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             self.refresh()
 
     @property
+    def owner_names(self) -> dict[str, str] | None:
+        """Teammate id → the name the owner column shows; None: no owner column (one
+        user's inbox), set by the screen for the team view."""
+        return self._owner_names
+
+    @owner_names.setter
+    def owner_names(self, names: dict[str, str] | None) -> None:
+        if names != self._owner_names:
+            self._owner_names = names
+            self._columns = _Columns(self._columns.width, owner=names is not None)
+            self._strips.clear()
+            self.refresh()
+            self.post_message(self.Resorted(self))  # the header gains or loses "Owner"
+
+    @property
     def is_selected(self) -> Callable[[str], bool] | None:
         """Whether a conversation is in the bulk selection (None: no selection)."""
         return self._is_selected
@@ -388,8 +411,11 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     def header_text(self) -> str:
         """The column headers over the rows, the sort named on its column."""
         width = self.scrollable_content_region.width if self.is_mounted else 0
-        columns = _Columns(width)
-        parts = ["   ", _fit("Contact", columns.name)]
+        columns = _Columns(width, owner=self._owner_names is not None)
+        parts = ["   "]
+        if columns.owner:
+            parts += [_fit("Owner", columns.owner), " "]
+        parts.append(_fit("Contact", columns.name))
         if columns.email:
             parts += [" ", _fit("Email · labels", columns.email)]
         if columns.channels:
@@ -599,7 +625,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if width != self._columns.width:
-            self._columns = _Columns(width)
+            self._columns = _Columns(width, owner=self._owner_names is not None)
             self._strips.clear()
         rows = self._rows
         if not rows:
@@ -666,8 +692,11 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             ),
             Segment(UNREAD_GLYPH if unread else " ", style),
             Segment(" ", style),
-            *_marked(_fit(row.display_name, columns.name), style, match, terms),
         ]
+        if columns.owner:
+            owner = (self._owner_names or {}).get(row.owner or "", row.owner or "")
+            segments += [Segment(_fit(owner, columns.owner), dim), Segment(" ", style)]
+        segments += _marked(_fit(row.display_name, columns.name), style, match, terms)
         tags = self.label_tags(row.labels) if row.labels else ""
         if columns.email:
             # The name column already shows the email when there is no name. Labels come

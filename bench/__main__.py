@@ -37,6 +37,7 @@ TITLES = {
     "bytes_per_move": "Bytes to the terminal per cursor move at 120x40",
     "export": "Export of 1M conversations from the database",
     "triage": "Triage: read and mark 100 unread conversations at 1M (pty + pyte)",
+    "ssh_bytes": "Bytes per cursor move over ssh -tt (loopback sshd) at 120x40",
 }
 # Which module measures each figure; the screen figures share one app session.
 MODULES = {
@@ -48,6 +49,7 @@ MODULES = {
     "bytes_per_move": "bench.screen",
     "export": "bench.export",
     "triage": "bench.triage",
+    "ssh_bytes": "bench.ssh",
 }
 
 

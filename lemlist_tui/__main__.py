@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     export = commands.add_parser(
         "export",
-        help="write a user's inbox to stdout, one conversation per line, newest first",
+        help="write a user's inbox to stdout (JSON lines or CSV)",
         description="Write a user's inbox to stdout, one conversation per line, newest first.",
         epilog=_paths_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     sync = commands.add_parser(
         "sync",
-        help="bring the local inbox up to date and exit (for cron or a systemd timer)",
+        help="bring the local inbox up to date and exit (cron)",
         description=(
             "Bring the local inbox up to date and exit: a refresh when it is whole and its "
             "last full crawl is recent, else a full crawl. The app then opens warm."
@@ -93,7 +93,40 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--user", metavar="USR", help="whose inbox (default: the last opened)")
     who.add_argument("--all-users", action="store_true", help="every user of the team")
     sync.add_argument("--full", action="store_true", help="crawl every page again (sees deletions)")
+    _add_serve(commands)
     return parser
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from lemlist_tui.web import DEFAULT_HOST, DEFAULT_PORT
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the app to web browsers (textual-serve)",
+        description=(
+            "Serve the app to web browsers through textual-serve: each tab that opens the\n"
+            "address runs its own app, with these options. It listens on 127.0.0.1 unless\n"
+            "--host says otherwise: anyone who can reach the port gets the inbox, with no\n"
+            "password. Needs the web extra: pip install 'lemlist-tui[web]'."
+        ),
+        epilog=(
+            "Exit codes: 0 after ctrl+c, 1 when it cannot listen (the port taken) or\n"
+            "textual-serve is missing, 2 usage."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_account_options(serve, sub=True)
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})"
+    )
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
+    )
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers use, if not http://HOST:PORT (a proxy, --host 0.0.0.0)",
+    )
 
 
 def _add_account_options(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
@@ -159,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(asyncio.run(_export(settings, args.unread, args.format)))
     if args.command == "sync":
         raise SystemExit(asyncio.run(_sync(settings, args.all_users, args.full)))
+    if args.command == "serve":
+        raise SystemExit(_serve(args))
     if args.clear_cache:
         raise SystemExit(_clear_cache(settings))
 
@@ -186,6 +221,46 @@ def _clear_cache(settings: Settings) -> int:
     except StorageError as error:
         _fail(str(error), ExitCode.OTHER)
     print("Cleared this account's local inbox.", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from lemlist_tui.web import ServeError, ServeOptions, is_loopback, serve
+
+    if not 0 < args.port < 65536:
+        _fail(f"--port must be between 1 and 65535, not {args.port}.", ExitCode.USAGE)
+    if not is_loopback(args.host):
+        print(
+            f"lemlist-tui: warning: serving on {args.host}: anyone who can reach port "
+            f"{args.port} gets the inbox, with no password.",
+            file=sys.stderr,
+        )
+    # The tab's app gets the options as given; the key stays in the environment (or the
+    # config file), which the app inherits: never on its command line.
+    app_options: list[str] = []
+    for flag, value in (
+        ("--demo", args.demo),
+        ("--offline", args.offline),
+        ("--read-only", args.read_only),
+        ("--ascii", args.ascii),
+    ):
+        if value:
+            app_options.append(flag)
+    for flag, value in (
+        ("--demo-size", args.demo_size),
+        ("--base-url", args.base_url),
+        ("--profile", getattr(args, "profile", None)),
+        ("--user", args.user),
+    ):
+        if value is not None:
+            app_options += [flag, str(value)]
+    options = ServeOptions(
+        host=args.host, port=args.port, public_url=args.public_url, app_options=tuple(app_options)
+    )
+    try:
+        serve(options)
+    except ServeError as error:
+        _fail(str(error), ExitCode.OTHER)
     return ExitCode.OK
 
 

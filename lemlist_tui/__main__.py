@@ -27,9 +27,18 @@ def _paths_epilog() -> str:
     from lemlist_tui import config
 
     return f"""\
-The API key comes from LEMLIST_API_KEY, else from api_key in the config file:
+The API key comes from LEMLIST_API_KEY, else from the config file: api_key, or
+api_key_command (a command, run without a shell, that prints it: pass show …):
   {config.config_path()}
 It is never read from the command line. No key? Try: lemlist-tui --demo
+
+Profiles: [profiles.NAME] tables in the config file hold another account's
+api_key or api_key_command, base_url, and any other setting; --profile NAME or
+LEMLIST_PROFILE picks one. A profile named outranks LEMLIST_API_KEY and
+LEMLIST_BASE_URL; what it leaves out comes from them, then the top of the file.
+Each profile has its own local inbox.
+Keys: a [keys] table gives actions other keys (mark_read = "M", or
+inbox.mark_read = "M" for one screen; see the README for every action).
 
 Other settings: LEMLIST_BASE_URL; in the config file: base_url, fresh_for (seconds),
 theme, refresh_every, full_sync_every (seconds), sync ("background" or
@@ -149,6 +158,12 @@ def _add_account_options(parser: argparse.ArgumentParser, *, sub: bool = False) 
     )
     parser.add_argument("--base-url", metavar="URL", default=absent, help="lemlist API base URL")
     parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=absent,
+        help="use [profiles.NAME] of the config file (its own account and local inbox)",
+    )
+    parser.add_argument(
         "--offline",
         action="store_true",
         default=absent,
@@ -169,7 +184,7 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    from lemlist_tui.config import ConfigError, Settings
+    from lemlist_tui.config import ConfigError, KeyCommandError, Settings
 
     if args.demo_size is not None and not 0 <= args.demo_size <= 1_000_000:
         _fail("--demo-size must be between 0 and 1,000,000.", ExitCode.USAGE)
@@ -182,7 +197,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             read_only=args.read_only or None,
             ascii=getattr(args, "ascii", None),
             user_id=args.user,
+            profile=args.profile,
         )
+    except KeyCommandError as error:  # no key, as when none is set
+        _fail(str(error), ExitCode.AUTH)
     except ConfigError as error:
         _fail(str(error), ExitCode.USAGE)
     for warning in settings.warnings:

@@ -31,6 +31,7 @@ from lemlist_tui.config import Settings, remember_theme, saved_theme
 from lemlist_tui.crash import crash_sentence, write_report
 from lemlist_tui.db import StorageError
 from lemlist_tui.exit_codes import ExitCode, failure_code
+from lemlist_tui.keymap import KeysInForce, app_scopes, resolve_keys
 from lemlist_tui.messages import UserChosen
 from lemlist_tui.screens import HelpScreen, InboxScreen, PickerScreen, ProblemScreen
 from lemlist_tui.screens.picker import HeldCounts
@@ -98,6 +99,8 @@ class LemlistApp(App[None]):
         self._theme_restored = False
         self.crash_message: str | None = None
         """After an unexpected failure: the sentence to print (see ``_fatal_error``)."""
+        self.keys_in_force: KeysInForce = resolve_keys(settings.keys, app_scopes(type(self)))
+        """``[keys]`` of the config file, checked: the help and the palette show these."""
 
     def compose(self) -> ComposeResult:
         yield Static("Connecting to lemlist…", id="starting")
@@ -105,7 +108,9 @@ class LemlistApp(App[None]):
 
     def on_mount(self) -> None:
         self._restore_theme()
-        for warning in self.settings.warnings:
+        if self.keys_in_force.keymap:
+            self.set_keymap(self.keys_in_force.keymap)
+        for warning in (*self.settings.warnings, *self.keys_in_force.warnings):
             self.notify(warning, severity="warning", markup=False)
         if self.session is None:
             try:
@@ -343,14 +348,33 @@ class LemlistApp(App[None]):
 
     def action_help(self) -> None:
         if isinstance(self.screen, InboxScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.keys_in_force))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Help", "Every key on one screen", self.action_help)
+        yield self._with_key(
+            SystemCommand("Help", "Every key on one screen", self.action_help), "app.help"
+        )
         if isinstance(screen, InboxScreen):
-            yield SystemCommand("Switch user", "Open another user's inbox", self.action_switch_user)
-            yield from screen.commands()
+            yield self._with_key(
+                SystemCommand("Switch user", "Open another user's inbox", self.action_switch_user),
+                "app.switch_user",
+            )
+            for command in screen.commands():
+                # The inbox's entries call its actions, each bound as inbox.<action>.
+                action = getattr(command.callback, "__name__", "").removeprefix("action_")
+                yield self._with_key(command, _PALETTE_BINDINGS.get(action, f"inbox.{action}"))
+
+    def _with_key(self, command: SystemCommand, binding_id: str) -> SystemCommand:
+        """``command`` with the key in force for it said after its help (none: as it is)."""
+        if binding_id not in self.keys_in_force.in_force:
+            return command
+        key = self.keys_in_force.label(binding_id, sentence=True)
+        return command._replace(help=f"{command.help} (key: {key})")
+
+
+_PALETTE_BINDINGS = {"read": "list.open"}
+"""The inbox's palette entries whose binding is not ``inbox.<action>``."""
 
 
 def _detach_hung_up_terminal() -> None:

@@ -43,9 +43,11 @@ __all__ = [
 
 
 class MissingKeyError(LemlistError):
-    def __init__(self) -> None:
+    def __init__(self, profiles: tuple[str, ...] = ()) -> None:
+        """``profiles``: the config file's, when none was chosen (one may hold the key)."""
+        hint = f", or choose a profile: --profile {'|'.join(profiles)}" if profiles else ""
         super().__init__(
-            "No lemlist API key: set LEMLIST_API_KEY or put api_key in the config file."
+            f"No lemlist API key: set LEMLIST_API_KEY or put api_key in the config file{hint}."
         )
 
 
@@ -149,7 +151,11 @@ def resolve_account(settings: Settings, demo_config: DemoConfig | None = None) -
     elif settings.api_key:
         api_key, base_url = settings.api_key, settings.base_url
     else:
-        raise MissingKeyError()
+        raise MissingKeyError(settings.profiles if settings.profile is None else ())
+    if settings.profile is not None:
+        # Each profile its own database, even two on one account (or on the demo). The
+        # tag goes after "#", which the client leaves out of the URL it calls.
+        base_url += f"{'&' if '#' in base_url else '#'}profile={settings.profile}"
     fingerprint = account_fingerprint(api_key, base_url)
     return Account(api_key, base_url, fingerprint, settings.cache_dir / fingerprint, demo_config)
 

@@ -11,8 +11,9 @@ from textual.widgets import Static
 from lemlist_tui.app import LemlistApp, make_app
 from lemlist_tui.config import Settings
 from lemlist_tui.demo import DemoConfig, Fault
+from lemlist_tui.keymap import app_scopes, resolve_keys
 from lemlist_tui.screens import HelpScreen, InboxScreen, PickerScreen, ProblemScreen
-from lemlist_tui.screens.help import KEYS
+from lemlist_tui.screens.help import key_rows
 from lemlist_tui.session import open_session
 from lemlist_tui.widgets import ConversationList
 
@@ -127,7 +128,8 @@ async def test_switch_user_and_back(tmp_path: Path) -> None:
 
 
 def test_help_lists_every_key() -> None:
-    shown = {token for keys, _what in KEYS for token in keys.split()}
+    defaults = resolve_keys((), app_scopes(LemlistApp))
+    shown = {token for keys, _what in key_rows(defaults) for token in keys.split()}
     names = {"slash": "/", "question_mark": "?", "escape": "esc", "pageup": "PgUp"}
     names |= {"pagedown": "PgDn", "up": "↑", "down": "↓", "home": "g", "end": "G"}
     bindings = [*InboxScreen.BINDINGS, *LemlistApp.BINDINGS, *ConversationList.BINDINGS]

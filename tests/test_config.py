@@ -130,3 +130,47 @@ def test_a_key_no_lemlist_key_can_be_is_one_sentence_without_the_key(key: str) -
 def test_a_user_id_that_is_not_one_is_refused(user: str) -> None:
     with pytest.raises(ConfigError, match="user id"):
         Settings.resolve(env={}, config=ConfigFile(), user_id=user)
+
+
+def test_keys_are_read_with_the_line_each_was_written_on(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        "# my keys\n"
+        'theme = "textual-dark"\n'
+        "[profiles.work]\n"
+        'mark_read = "not a key setting"\n'  # a profile's, not the keys table's
+        "[keys]\n"
+        'mark_read = "M"  # capital\n'
+        '"refresh" = "ctrl+r"\n'
+        'reader.close = "x,escape"\n'
+        "\n"
+        "[keys.inbox]\n"
+        "undo = 'Z'\n",
+    )
+    keys = load_config(path).keys
+    assert [(k.action, k.keys, k.where) for k in keys] == [
+        ("mark_read", "M", "config.toml line 6"),
+        ("refresh", "ctrl+r", "config.toml line 7"),
+        ("reader.close", "x,escape", "config.toml line 8"),
+        ("inbox.undo", "Z", "config.toml line 11"),
+    ]
+
+
+def test_keys_written_inline_name_the_keys_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", 'api_key = "k"\nkeys = { mark_read = "M" }\n')
+    (choice,) = load_config(path).keys
+    assert choice.where == "config.toml line 2"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("keys = 3\n", "`keys` must be a table"),
+        ("[keys]\nmark_read = 3\n", "config.toml line 2: `[keys]` `mark_read` must be key names"),
+        ("[keys.inbox.deep]\nx = 'M'\n", "line 1: `[keys]` `inbox.deep` must be key names"),
+    ],
+)
+def test_keys_of_the_wrong_type_are_one_sentence(tmp_path: Path, text: str, says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path / "config.toml", text))
+    assert says in str(caught.value) and "\n" not in str(caught.value)

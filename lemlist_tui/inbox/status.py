@@ -65,6 +65,8 @@ class InboxStatus:
     outbox_failed: bool = False
     read_only: bool = False
     """Nothing is changed in lemlist (``--read-only``): said next to the user."""
+    profile: str | None = None
+    """The config file's profile in use (``--profile``): said before the user."""
     team: tuple[int, int] | None = None
     """The team view: (teammates whose inbox is held whole, teammates). Its unread
     count is of conversations no teammate has read."""
@@ -102,6 +104,8 @@ def _width(parts: list[Part]) -> int:
 
 def status_parts(status: InboxStatus) -> list[Part]:
     parts = [Part(status.user, "status--user", 0)]
+    if status.profile:  # whose account this is, when there are several
+        parts.insert(0, Part(f"[{status.profile}]", "status--filter", 1))
     if status.read_only:
         parts.append(Part("read-only", "status--filter", 1))
     # Whole or said: until every page is held, the counts say they cover part of it.

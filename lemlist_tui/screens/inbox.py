@@ -483,6 +483,7 @@ class InboxScreen(Screen[None]):
                 outbox=outbox.sentence(offline=self.session.offline),
                 outbox_failed=bool(outbox.failed),
                 read_only=self.read_only,
+                profile=self.session.settings.profile,
                 team=self.team_sync.whole() if self.team_view else None,
             )
         )

@@ -6,14 +6,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
-from rich.console import Group
+from rich.cells import get_character_cell_size
+from rich.console import Group, RenderableType
 from rich.padding import Padding
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Region, Size
+from textual.reactive import Reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 
 from lemlist_tui.api.models import Conversation, Draft, Team, ThreadMessage, ThreadPage
 from lemlist_tui.text import clean_line, html_to_text, literal, local_time, relative_time
@@ -37,13 +41,29 @@ SENT_GLYPH = "→"
 RECEIVED_GLYPH = "←"
 
 
-class DetailPane(VerticalScroll):
+THREAD_GAP = 1
+"""Blank lines between the conversation's facts and its thread."""
+_BLANK = Strip([], 0)
+
+
+class DetailPane(ScrollView, can_focus=True):
     """Shows one conversation; the thread arrives later through :meth:`show_thread`.
 
     It only displays: loading the thread is the inbox screen's job, and nothing here
     marks a conversation read.
+
+    Drawn on the Line API: the facts and the thread are rendered once to lines of the
+    pane's width, and a change repaints only the cells that differ, up to the last one,
+    without laying the screen out (a layout of the whole screen cost more than the rest
+    of a cursor move together).
     """
 
+    DEFAULT_CSS = """
+    DetailPane {
+        overflow-x: hidden;
+        overflow-y: auto;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", "Scroll down", show=False, id="detail.down"),
         Binding("k", "scroll_up", "Scroll up", show=False, id="detail.up"),
@@ -62,6 +82,11 @@ class DetailPane(VerticalScroll):
         "detail--error",
         "detail--rule",
     }
+
+    # The content's height changes with every conversation; the pane's own size does not,
+    # so a new height is no reason to lay the screen out (the scrollbars are updated here,
+    # and one that appears or goes still lays it out).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
 
     def __init__(
         self,
@@ -84,13 +109,16 @@ class DetailPane(VerticalScroll):
         """lemlist's drafts on the conversation for this user (None: not known yet)."""
         self.reply_note: str | None = None
         """Where this user's reply written here stands, when there is one."""
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="detail-meta")
-        yield Static(id="detail-thread")
-
-    def on_mount(self) -> None:
-        self._render_all()
+        self._meta_lines: list[Strip] = []
+        self._thread_lines: list[Strip] = []
+        self.lines: list[Strip] = []
+        """What the pane shows, a line each, at :attr:`_width` cells at most."""
+        self._width = 0
+        """The width the lines were rendered at (0: not rendered since the last change
+        of style or size)."""
+        self._on_screen: list[Strip] = []
+        """The lines as last repainted: what a change is compared with."""
+        self._repaint_pending = False
 
     # --- what the inbox screen calls -------------------------------------------------
 
@@ -125,24 +153,24 @@ class DetailPane(VerticalScroll):
             self.scroll_home(animate=False)
         elif thread is not None:
             self.thread = thread
-        self._render_all()
+        self._redraw(meta=True, thread=True)
 
     def show_thread(self, conversation_id: str, thread: ThreadPage) -> None:
         if self.conversation is not None and self.conversation.id == conversation_id:
             self.thread = thread
             self.thread_error = None
-            self._render_thread()
+            self._redraw(thread=True)
 
     def show_drafts(self, conversation_id: str, drafts: tuple[Draft, ...]) -> None:
         shown = self.conversation is not None and self.conversation.id == conversation_id
         if shown and drafts != self.drafts:
             self.drafts = drafts
-            self._render_all()
+            self._redraw(meta=True)
 
     def show_thread_error(self, conversation_id: str, message: str) -> None:
         if self.conversation is not None and self.conversation.id == conversation_id:
             self.thread_error = message
-            self._render_thread()
+            self._redraw(thread=True)
 
     @property
     def thread_loading(self) -> bool:
@@ -153,25 +181,122 @@ class DetailPane(VerticalScroll):
     def _style(self, name: str) -> str:
         return str(self.get_component_rich_style(f"detail--{name}"))
 
-    def _render_all(self) -> None:
-        if not self.is_mounted:
-            return
+    def _meta_renderable(self) -> RenderableType:
         title, rows = self._meta()
+        if not rows:
+            return title
         table = Table.grid(padding=(0, 1))
         table.add_column(width=LABEL_WIDTH, style=self._style("label"), no_wrap=True)
         table.add_column(overflow="fold")  # wrapped values stay in their column
         for label, value in rows:
             table.add_row(label, value)
-        self.query_one("#detail-meta", Static).update(Group(title, table) if rows else title)
-        self._render_thread()
+        return Group(title, table)
 
-    def _render_thread(self) -> None:
-        if self.is_mounted:
-            blocks = [
+    def _thread_renderable(self) -> RenderableType:
+        return Group(
+            *(
                 Padding(text, (0, 0, 0, indent)) if indent else text
                 for indent, text in self._thread()
-            ]
-            self.query_one("#detail-thread", Static).update(Group(*blocks))
+            )
+        )
+
+    def _strips(self, renderable: RenderableType, width: int) -> list[Strip]:
+        """``renderable`` as a Static of ``width`` cells in this pane would draw it."""
+        strips = Visual.to_strips(self, visualize(self, renderable), width, None, self.visual_style)
+        return [strip.simplify() for strip in strips]  # fewer runs: fewer bytes to write
+
+    def _sizes(self) -> tuple[int, int, int]:
+        """The width without a scrollbar, the scrollbar's width, the visible height."""
+        width, height = self.container_size
+        return width, self.styles.scrollbar_size_vertical, height
+
+    def _join(self) -> list[Strip]:
+        return [*self._meta_lines, *[_BLANK] * THREAD_GAP, *self._thread_lines]
+
+    def _render_lines_at(self, width: int, *, meta: bool = True, thread: bool = True) -> None:
+        if meta:
+            self._meta_lines = self._strips(self._meta_renderable(), width)
+        if thread:
+            self._thread_lines = self._strips(self._thread_renderable(), width)
+        self._width = width
+        self.lines = self._join()
+
+    def _redraw(self, *, meta: bool = False, thread: bool = False) -> None:
+        """Render what changed; repaint the cells that differ from what is on screen."""
+        full, bar, height = self._sizes()
+        if not self.is_mounted or full <= 0:
+            self._width = 0  # rendered when the pane first gets a size
+            return
+        shown_at = self._width
+        width = shown_at
+        if width not in (full, full - bar):  # a change of style or size since
+            meta = thread = True
+            width = full - bar if self.show_vertical_scrollbar else full
+        self._render_lines_at(width, meta=meta, thread=thread)
+        # Whether the content overflows decides the scrollbar, which decides the width.
+        overflows = len(self.lines) > height
+        if bar and overflows and width == full:
+            self._render_lines_at(full - bar)
+        elif bar and not overflows and width == full - bar:
+            self._render_lines_at(full)
+        self._set_size()
+        if self._width != shown_at:
+            self._repaint_all()
+        elif not self._repaint_pending:
+            # Once, after the caller is done: several changes in a row (a conversation,
+            # then its thread's error) repaint only what differs from the screen.
+            self._repaint_pending = True
+            self.call_next(self._repaint_changes)
+
+    def _set_size(self) -> None:
+        size = Size(self._width, len(self.lines))
+        if size != self.virtual_size:
+            self.virtual_size = size
+            # Scrollbars shown or hidden, their thumb, the scroll offset kept in range.
+            self._scroll_update(size)
+
+    def _repaint_all(self) -> None:
+        self._on_screen = self.lines
+        self.refresh()
+
+    def _repaint_changes(self) -> None:
+        self._repaint_pending = False
+        before, after = self._on_screen, self.lines
+        self._on_screen = after
+        top = round(self.scroll_y)
+        regions = []
+        for row in range(self.scrollable_content_region.height):
+            index = top + row
+            old = before[index] if index < len(before) else None
+            new = after[index] if index < len(after) else None
+            if old == new:
+                continue
+            end = self._width if old is None or new is None else _changed_up_to(old, new)
+            # Cells after ``end`` are the same; those before it are written anyway (a
+            # terminal update starts at the pane's edge).
+            regions.append(Region(0, row, max(end, 1), 1))
+        if regions:
+            self.refresh(*regions)
+
+    def notify_style_update(self) -> None:
+        # A theme, or focus (it tints the background): every line is drawn anew.
+        super().notify_style_update()
+        self._width = 0
+        self._repaint_all()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        width = self.scrollable_content_region.width
+        if width > 0 and width != self._width and self.is_mounted:
+            # A new size or style: the lines again, at the width the layout gave.
+            self._render_lines_at(width)
+            self._on_screen = self.lines  # every line is drawn now
+            self._set_size()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        index = round(self.scroll_y) + y
+        lines = self.lines
+        return lines[index] if 0 <= index < len(lines) else _BLANK
 
     @property
     def plain(self) -> str:
@@ -351,6 +476,29 @@ class DetailPane(VerticalScroll):
                 text = Text(f"{len(body):,} characters: enter reads it", self._style("muted"))
             blocks.append((2, text))
         return blocks
+
+
+def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
+    """Each cell of ``strip`` as (character, style); a wide character fills two."""
+    cells: list[tuple[str, Style | None]] = []
+    for text, style, _ in strip:
+        for character in text:
+            size = get_character_cell_size(character)
+            if size == 0 and cells:  # a combining mark: part of the cell before it
+                last, last_style = cells[-1]
+                cells[-1] = (last + character, last_style)
+            cells.extend([(character, style)] * size)
+    return cells
+
+
+def _changed_up_to(old: Strip, new: Strip) -> int:
+    """The cell after the last that differs between two lines (0: none differs)."""
+    before, after = _cells(old), _cells(new)
+    missing = ("", None)
+    for x in range(max(len(before), len(after)) - 1, -1, -1):
+        if (before[x] if x < len(before) else missing) != (after[x] if x < len(after) else missing):
+            return x + 1
+    return 0
 
 
 def _budgets(bodies: list[str]) -> list[int]:

@@ -40,6 +40,9 @@ UI_FREE = [
     "lemlist_tui.db.replies",
     "lemlist_tui.demo.drafts",
     "lemlist_tui.ascii",
+    "lemlist_tui.sync.team",
+    "lemlist_tui.presenter",
+    "lemlist_tui.web",
 ]
 
 

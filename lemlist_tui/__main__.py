@@ -175,6 +175,12 @@ def _add_account_options(parser: argparse.ArgumentParser, *, sub: bool = False) 
         default=absent,
         help="change nothing in lemlist (no mark read, label, interest, reply)",
     )
+    parser.add_argument(
+        "--presenter",
+        action="store_true",
+        default=absent,
+        help="presenter mode: every person on screen invented, texts replaced (demos)",
+    )
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -196,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             offline=args.offline,
             read_only=args.read_only or None,
             ascii=getattr(args, "ascii", None),
+            presenter=args.presenter or None,
             user_id=args.user,
             profile=args.profile,
         )
@@ -206,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     for warning in settings.warnings:
         print(f"lemlist-tui: warning: {warning}", file=sys.stderr)
 
+    if args.command == "export" and settings.presenter:
+        _fail("export is refused in presenter mode: it writes the real inbox.", ExitCode.USAGE)
     if args.command == "export":
         raise SystemExit(asyncio.run(_export(settings, args.unread, args.format)))
     if args.command == "sync":
@@ -260,6 +269,7 @@ def _serve(args: argparse.Namespace) -> int:
         ("--demo", args.demo),
         ("--offline", args.offline),
         ("--read-only", args.read_only),
+        ("--presenter", args.presenter),
         ("--ascii", args.ascii),
     ):
         if value:

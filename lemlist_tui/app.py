@@ -33,6 +33,7 @@ from lemlist_tui.db import StorageError
 from lemlist_tui.exit_codes import ExitCode, failure_code
 from lemlist_tui.keymap import KeysInForce, app_scopes, resolve_keys
 from lemlist_tui.messages import UserChosen
+from lemlist_tui.presenter import Presenter
 from lemlist_tui.screens import HelpScreen, InboxScreen, PickerScreen, ProblemScreen
 from lemlist_tui.screens.picker import HeldCounts
 from lemlist_tui.session import MissingKeyError, Session, open_session
@@ -99,6 +100,9 @@ class LemlistApp(App[None]):
         self._theme_restored = False
         self.crash_message: str | None = None
         """After an unexpected failure: the sentence to print (see ``_fatal_error``)."""
+        self._presenter = Presenter()  # one per session: the same stand-ins each time
+        self.presenter: Presenter | None = self._presenter if settings.presenter else None
+        """Presenter mode (``--presenter``, the palette): every person shown invented."""
         self.keys_in_force: KeysInForce = resolve_keys(settings.keys, app_scopes(type(self)))
         """``[keys]`` of the config file, checked: the help and the palette show these."""
 
@@ -278,9 +282,12 @@ class LemlistApp(App[None]):
 
     def _picker(self, *, note: str | None = None, can_cancel: bool = True) -> PickerScreen:
         current = self.screen.user_id if isinstance(self.screen, InboxScreen) else None
+        team = self.team
+        if team is not None and self.presenter is not None:
+            team = self.presenter.team(team)
         return PickerScreen(
-            self.users,
-            team_name=self.team.name if self.team else None,
+            team.users or tuple(TeamUser(user_id) for user_id in team.user_ids) if team else (),
+            team_name=team.name if team else None,
             current=current,
             can_cancel=can_cancel,
             note=note,
@@ -314,7 +321,11 @@ class LemlistApp(App[None]):
         """Replace the current screen with ``user_id``'s inbox (its workers stop with it)."""
         assert self.session is not None and self.team is not None
         self.session.remember_user(user_id)
-        self._show(InboxScreen(self.session, self.team, user_id, clock=self.clock))
+        self._show(
+            InboxScreen(
+                self.session, self.team, user_id, clock=self.clock, presenter=self.presenter
+            )
+        )
 
     def _show_problem(self, screen: ProblemScreen, error: BaseException | None) -> None:
         """Show ``screen``; quitting from here on exits with ``error``'s documented code."""
@@ -360,10 +371,23 @@ class LemlistApp(App[None]):
                 SystemCommand("Switch user", "Open another user's inbox", self.action_switch_user),
                 "app.switch_user",
             )
+            yield SystemCommand(
+                "Presenter mode",
+                "Invent every name, email, subject and body on screen (for a demo), or not",
+                self.action_presenter,
+            )
             for command in screen.commands():
                 # The inbox's entries call its actions, each bound as inbox.<action>.
                 action = getattr(command.callback, "__name__", "").removeprefix("action_")
                 yield self._with_key(command, _PALETTE_BINDINGS.get(action, f"inbox.{action}"))
+
+    def action_presenter(self) -> None:
+        """Presenter mode on or off: the screens redraw with stand-ins or the real data."""
+        self.presenter = None if self.presenter is not None else self._presenter
+        if isinstance(self.screen, InboxScreen):
+            self.screen.set_presenter(self.presenter)
+        state = "on: every person shown is invented" if self.presenter else "off"
+        self.notify(f"Presenter mode {state}.", markup=False)
 
     def _with_key(self, command: SystemCommand, binding_id: str) -> SystemCommand:
         """``command`` with the key in force for it said after its help (none: as it is)."""

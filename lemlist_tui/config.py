@@ -451,6 +451,8 @@ class Settings:
     """Nothing the app does changes lemlist (``--read-only``, ``read_only = true``)."""
     ascii: bool = False
     """Marks and borders in ASCII (``--ascii``, ``ascii = true``; ``TERM=linux`` too)."""
+    presenter: bool = False
+    """Every person on screen invented, subjects and bodies stand-ins (``--presenter``)."""
     theme: str | None = None
     cache_dir: Path = field(default_factory=cache_dir)
     state_path: Path = field(default_factory=state_path)

@@ -39,6 +39,7 @@ from lemlist_tui.inbox import InboxRows, InboxView
 from lemlist_tui.inbox.search_index import SearchIndex
 from lemlist_tui.inbox.selection import Selection, preview
 from lemlist_tui.messages import CrawlProgress, InboxChanged
+from lemlist_tui.presenter import PresentedThreads, Presenter, Threads
 from lemlist_tui.screens.confirm import ConfirmScreen
 from lemlist_tui.screens.labels import LabelChange, LabelPicker
 from lemlist_tui.screens.reader import ReaderScreen
@@ -182,10 +183,14 @@ class InboxScreen(Screen[None]):
         user_id: str,
         *,
         clock: Callable[[], datetime],
+        presenter: Presenter | None = None,
     ) -> None:
         super().__init__()
         self.session = session
-        self.team = team
+        self.real_team = team
+        self.presenter = presenter
+        """Presenter mode: every person shown is invented (see :meth:`set_presenter`)."""
+        self.team = presenter.team(team) if presenter is not None else team
         self.user_id = user_id
         self.clock = clock
         self.sync = session.inbox(user_id)
@@ -221,6 +226,29 @@ class InboxScreen(Screen[None]):
         return clean_line(user.display_name if user else self.user_id, 40)
 
     @property
+    def threads(self) -> Threads:
+        """Threads as shown: presented in presenter mode."""
+        if self.presenter is not None:
+            return PresentedThreads(self.sync, self.presenter)
+        return self.sync
+
+    def set_presenter(self, presenter: Presenter | None) -> None:
+        """Presenter mode on (every person shown invented) or off; the screen redraws."""
+        self.presenter = presenter
+        self.team = presenter.team(self.real_team) if presenter is not None else self.real_team
+        self.detail.team = self.team
+        self.conversation_list.present = presenter.row if presenter is not None else None
+        self.detail.show(None)  # whatever was shown was the other mode's
+        self._show_highlighted()
+        self._update_status()
+
+    def _presenting(self, what: str) -> bool:
+        """Refuse, in a sentence, what would show or copy real data in presenter mode."""
+        if self.presenter is not None:
+            self._say(f"Presenter mode: {what} would show real data.", severity="warning")
+        return self.presenter is not None
+
+    @property
     def list_user(self) -> str:
         """Whose rows the list shows: this user's, or the team's (:data:`TEAM`)."""
         return TEAM if self.team_view else self.user_id
@@ -249,6 +277,8 @@ class InboxScreen(Screen[None]):
             with Vertical(id="list-pane"):
                 yield _FilterInput(self._filter_to, placeholder=FILTER_HINT, id="filter")
                 conversations = ConversationList(clock=self.clock, id="conversations")
+                if self.presenter is not None:
+                    conversations.present = self.presenter.row
                 yield ListHeader(conversations, id="list-header")
                 yield conversations
             yield DetailPane(self.team, self.user_id, clock=self.clock, id="detail")
@@ -541,7 +571,11 @@ class InboxScreen(Screen[None]):
         """The held conversation as the detail shows it: its labels by name, those the
         app applied included."""
         conversation = self.session.db.conversation(conversation_id)
-        if conversation is None or conversation.contact_id is None:
+        if conversation is None:
+            return None
+        if self.presenter is not None:
+            conversation = self.presenter.conversation(conversation)
+        if conversation.contact_id is None:
             return conversation
         ids = self.outbox.labels_of(conversation.contact_id)
         if not ids and not conversation.labels:
@@ -562,7 +596,7 @@ class InboxScreen(Screen[None]):
         if conversation is None:  # removed since the row was read
             self.detail.show(None)
             return
-        cached = self.sync.cached_thread(conversation)
+        cached = self.threads.cached_thread(conversation)
         drafts, note = self._extras(conversation)
         self.detail.show(
             conversation,
@@ -741,11 +775,11 @@ class InboxScreen(Screen[None]):
             self._start(SYNC, self._refresh(quiet=True))
 
     async def _fetch_sent(self, conversation: Conversation) -> tuple[str, ThreadPage]:
-        return conversation.id, await self.sync.thread(conversation)
+        return conversation.id, await self.threads.thread(conversation)
 
     def action_reply(self) -> None:
         """``R``: answer the highlighted conversation (see :mod:`screens.reply`)."""
-        if not self._writes():
+        if self._presenting("a reply (its quote, its addresses)") or not self._writes():
             return
         row = self.conversation_list.highlighted
         if row is None:
@@ -769,6 +803,8 @@ class InboxScreen(Screen[None]):
     def action_drafts(self) -> None:
         """``D``: this conversation's lemlist drafts: open one (review, update, send) or
         delete one."""
+        if self._presenting("lemlist's drafts"):
+            return
         row = self.conversation_list.highlighted
         conversation = self.session.db.conversation(row.id) if row else None
         contact_id = conversation.contact_id if conversation else None
@@ -1007,7 +1043,7 @@ class InboxScreen(Screen[None]):
                     )
                     return
                 contacts = [contact_id]
-                target = row.display_name
+                target = (self.presenter.row(row) if self.presenter else row).display_name
             labels = self.session.db.labels()
             # Shown as on when every target has it.
             on = (
@@ -1152,6 +1188,8 @@ class InboxScreen(Screen[None]):
         self.notify(text, severity=severity, markup=False, timeout=timeout)
 
     def action_copy_email(self) -> None:
+        if self._presenting("copying the email"):
+            return
         row = self.conversation_list.highlighted
         email = row.email if row else None
         if not email:
@@ -1323,7 +1361,7 @@ class InboxScreen(Screen[None]):
 
     async def _fetch_thread(self, conversation: Conversation) -> tuple[str, ThreadPage]:
         await asyncio.sleep(THREAD_DEBOUNCE)
-        return conversation.id, await self.sync.thread(conversation)
+        return conversation.id, await self.threads.thread(conversation)
 
     def on_inbox_changed(self, message: InboxChanged) -> None:
         if message.user_id in (self.user_id, self.list_user):

@@ -86,7 +86,7 @@ class ReaderOwner(Protocol):
     def session(self) -> _Session: ...
 
     @property
-    def sync(self) -> _Threads: ...
+    def threads(self) -> _Threads: ...
 
     @property
     def team(self) -> Team: ...
@@ -398,7 +398,7 @@ class ReaderScreen(Screen[None]):
             self.view.show(_notice(problem, Role.ERROR if row else Role.MUTED))
             return
         try:
-            self.thread = self.owner.sync.cached_thread(conversation)
+            self.thread = self.owner.threads.cached_thread(conversation)
         except LemlistError as error:
             self.log.warning("cannot read the kept thread", error)
         if self.thread is not None:
@@ -410,7 +410,7 @@ class ReaderScreen(Screen[None]):
             )
 
     async def _fetch(self, conversation: Conversation) -> tuple[str, ThreadPage]:
-        return conversation.id, await self.owner.sync.thread(conversation)
+        return conversation.id, await self.owner.threads.thread(conversation)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

@@ -291,6 +291,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._label_names: dict[str, str] = {}
         self._is_selected: Callable[[str], bool] | None = None
         self._owner_names: dict[str, str] | None = None
+        self._present: Callable[[ListRow], ListRow] | None = None
 
     # --- public state ----------------------------------------------------------------
 
@@ -373,6 +374,17 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             self._label_names = names
             self._strips.clear()
             self.refresh()
+
+    @property
+    def present(self) -> Callable[[ListRow], ListRow] | None:
+        """Presenter mode's stand-in for each row drawn (None: rows as they are)."""
+        return self._present
+
+    @present.setter
+    def present(self, present: Callable[[ListRow], ListRow] | None) -> None:
+        self._present = present
+        self._strips.clear()
+        self.refresh()
 
     @property
     def owner_names(self) -> dict[str, str] | None:
@@ -668,6 +680,8 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _render_row(self, row: ListRow, state: int, *, selected: bool = False) -> Strip:
         """One conversation as one line of plain segments (never markup)."""
+        if self._present is not None:
+            row = self._present(row)
         columns = self._columns
         unread = row.unread
         if state == _PLAIN:
@@ -683,7 +697,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             style, dim = style + bold, dim + bold
 
         when: datetime | None = getattr(row, _SHOWN_TIMES[self._shown_time])
-        terms = self._rows.terms if isinstance(self._rows, InboxRows) else ()
+        # Matches are marked in what they matched: not in presenter mode's stand-ins.
+        presenting = self._present is not None
+        terms = self._rows.terms if isinstance(self._rows, InboxRows) and not presenting else ()
         match = self.get_component_rich_style("conversation-list--match", partial=True)
         opportunities = row.opportunities
         segments = [

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from lemlist_tui import __version__
@@ -215,14 +215,15 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     if args.command == "export" and settings.presenter:
         _fail("export is refused in presenter mode: it writes the real inbox.", ExitCode.USAGE)
-    if args.command == "export":
-        raise SystemExit(asyncio.run(_export(settings, args.unread, args.format)))
-    if args.command == "sync":
-        raise SystemExit(asyncio.run(_sync(settings, args.all_users, args.full)))
-    if args.command == "serve":
-        raise SystemExit(_serve(args))
-    if args.clear_cache:
-        raise SystemExit(_clear_cache(settings))
+    with _crash_handler(settings):
+        if args.command == "export":
+            raise SystemExit(asyncio.run(_export(settings, args.unread, args.format)))
+        if args.command == "sync":
+            raise SystemExit(asyncio.run(_sync(settings, args.all_users, args.full)))
+        if args.command == "serve":
+            raise SystemExit(_serve(args))
+        if args.clear_cache:
+            raise SystemExit(_clear_cache(settings))
 
     from lemlist_tui.app import make_app
 
@@ -235,6 +236,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     # not handle (Textual sets it), ExitCode.SIGNALLED + the signal's number after
     # SIGTERM or SIGHUP.
     raise SystemExit(app.return_code or ExitCode.OK)
+
+
+@contextlib.contextmanager
+def _crash_handler(settings: Settings) -> Iterator[None]:
+    """An unexpected failure of a subcommand, as the app's own: one line on stderr naming
+    a report without the key and without locals (Python's traceback would print the
+    error's message, which may quote it), then exit status 1."""
+    try:
+        yield
+    except Exception as error:  # SystemExit and KeyboardInterrupt go their own way
+        from lemlist_tui.crash import crash_sentence, write_report
+
+        secrets = (settings.api_key,) if settings.api_key else ()
+        report = write_report(error, settings.state_path.parent / "crashes", secrets)
+        _fail(crash_sentence(error, report).removeprefix("lemlist-tui "), ExitCode.OTHER)
 
 
 def _clear_cache(settings: Settings) -> int:

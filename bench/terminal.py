@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pyte
 
-__all__ = ["KeyResult", "TerminalApp", "vm_kb"]
+__all__ = ["KeyResult", "TerminalApp", "pump_pty", "spawn_on_pty", "vm_kb"]
 
 SYNC_QUERY = b"\x1b[?2026$p"
 SYNC_REPLY = b"\x1b[?2026;2$y"
@@ -88,6 +88,65 @@ class KeyResult:
         return self.changed_frames > 0
 
 
+def spawn_on_pty(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cols: int,
+    rows: int,
+    cwd: Path | str | None = None,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """``argv`` in a new session on a new pty of ``cols`` x ``rows`` (``COLUMNS`` and
+    ``LINES`` set to match); returns the process and the pty's master side. The one
+    place the benchmarks and the tests start a program on a terminal."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    full_env = {**env, "COLUMNS": str(cols), "LINES": str(rows)}
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=full_env,
+            cwd=cwd,
+            close_fds=True,
+            start_new_session=True,
+        )
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)
+    return process, master
+
+
+def pump_pty(
+    master: int,
+    process: subprocess.Popen[bytes],
+    received: Callable[[bytes], bool],
+    *,
+    poll: float = 0.2,
+) -> None:
+    """Read the pty until the child closes it or ends: each chunk goes to ``received``,
+    which returns False to stop reading (a reader thread's loop)."""
+    while True:
+        try:
+            ready, _, _ = select.select([master], [], [], poll)
+        except (OSError, ValueError):
+            return
+        if not ready:
+            if process.poll() is not None:
+                return
+            continue
+        try:
+            data = os.read(master, 1 << 16)
+        except OSError:  # EIO: the child closed its side
+            return
+        if not data or not received(data):
+            return
+
+
 class TerminalApp:
     """One process on its own pty of ``cols``x``rows``."""
 
@@ -112,26 +171,12 @@ class TerminalApp:
         """Bytes of a frame not finished yet (after the last frame end fed)."""
         self._last_frame = b""
 
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        self._master = master
         base = dict(os.environ if env is None else env)
-        base.update({"TERM": "xterm-256color", "COLORTERM": "truecolor", "LINES": str(rows)})
-        base["COLUMNS"] = str(cols)
+        base.update({"TERM": "xterm-256color", "COLORTERM": "truecolor"})
         for noisy in ("NO_COLOR", "TEXTUAL", "TEXTUAL_DEVTOOLS_PORT", "TERM_PROGRAM"):
             base.pop(noisy, None)
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            list(argv),
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=base,
-            cwd=cwd,
-            close_fds=True,
-            start_new_session=True,
-        )
-        os.close(slave)
+        self.process, self._master = spawn_on_pty(argv, env=base, cols=cols, rows=rows, cwd=cwd)
         self._reader = threading.Thread(target=self._read, name="pty-reader", daemon=True)
         self._reader.start()
 
@@ -139,30 +184,21 @@ class TerminalApp:
 
     def _read(self) -> None:
         tail = b""
-        while True:
-            try:
-                ready, _, _ = select.select([self._master], [], [], 0.5)
-            except (OSError, ValueError):
-                break
-            if not ready:
-                if self.process.poll() is not None:
-                    break
-                continue
-            try:
-                data = os.read(self._master, 1 << 16)
-            except OSError:  # EIO: the child closed the pty
-                break
+
+        def received(data: bytes) -> bool:
+            nonlocal tail
             now = time.perf_counter()
-            if not data:
-                break
             with self._lock:
                 self._chunks.append((now, data))
             if SYNC_QUERY in tail + data:
                 try:
                     os.write(self._master, SYNC_REPLY)
                 except OSError:
-                    break
+                    return False
             tail = data[-len(SYNC_QUERY) :]
+            return True
+
+        pump_pty(self._master, self.process, received, poll=0.5)
         self._closed.set()
 
     # --- reading the screen -----------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_app_flow import FIXED, app_settings, inbox, running, settle
+from support.apps import FIXED, app_settings, inbox, running, settle
 from textual.binding import Binding
 from textual.widgets import Static
 

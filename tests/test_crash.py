@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from test_app_flow import FIXED, app_settings
+from support.apps import FIXED, app_settings
 
 from lemlist_tui.app import make_app
 from lemlist_tui.crash import crash_sentence, write_report

@@ -8,15 +8,11 @@ lemlist_tui`` on a pseudo-terminal, q pressed once the problem is on screen.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import select
 import signal
 import socket
-import struct
-import subprocess
 import sys
-import termios
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,10 +22,11 @@ from typing import Any
 import httpx
 import pyte
 import pytest
-from test_app_flow import FIXED, app_settings, inbox, running
+from support.apps import FIXED, app_settings, inbox, running
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed
 
+from bench.terminal import spawn_on_pty
 from lemlist_tui.api.base import account_fingerprint
 from lemlist_tui.api.client import NO_RETRY, LemlistClient
 from lemlist_tui.api.ratelimit import SlidingWindowLimiter
@@ -161,22 +158,15 @@ class Terminal:
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         cols, rows = 100, 30
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        self.master = master
         self.screen = pyte.Screen(cols, rows)
         self._stream = pyte.ByteStream(self.screen)
-        self.process = subprocess.Popen(
+        self.process, self.master = spawn_on_pty(
             [sys.executable, "-m", "lemlist_tui", *args],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env | {"TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)},
+            env=env | {"TERM": "xterm-256color"},
+            cols=cols,
+            rows=rows,
             cwd=REPO,
-            close_fds=True,
-            start_new_session=True,
         )
-        os.close(slave)
         self.ended = False
 
     def _read(self, timeout: float) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
-from test_app_flow import FIXED, demo_of, inbox, running, settle
+from support.apps import FIXED, demo_of, inbox, running, settle
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 

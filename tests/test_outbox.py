@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from test_sync_engine import FAST_RETRY, make_client, quick_config
+from support.clients import FAST_RETRY, make_client, quick_config
 
 from lemlist_tui.api.client import LemlistClient, RetryPolicy
 from lemlist_tui.db import InboxDatabase

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from rich.console import Console
-from test_app_flow import FIXED, inbox, running, settle
+from support.apps import FIXED, inbox, running, settle
 from textual.widgets import OptionList, Static
 
 from lemlist_tui.app import LemlistApp

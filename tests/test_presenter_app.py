@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_app_flow import FIXED, inbox, running, settle
+from support.apps import FIXED, inbox, running, settle
 
 from lemlist_tui.demo import DemoConfig
 from lemlist_tui.widgets.status import StatusLine

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from demo_fixtures import ServeDemo
-from test_app_flow import FIXED, app_settings, inbox, settle
+from support.apps import FIXED, app_settings, inbox, settle
 from textual.widgets import Static
 
 from lemlist_tui.__main__ import main

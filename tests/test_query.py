@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from test_sync_engine import make_client, quick_config
+from support.clients import make_client, quick_config
 
 from lemlist_tui.api.client import LemlistClient
 from lemlist_tui.api.models import Conversation

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from test_app_flow import FIXED, demo_of, inbox, running, settle
+from support.apps import FIXED, demo_of, inbox, running, settle
 from textual.pilot import Pilot
 from textual.screen import Screen
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_app_flow import FIXED, app_settings, settle
+from support.apps import FIXED, app_settings, settle
 from test_reply_flow import fake_editor
 from textual.pilot import Pilot
 from textual.widgets import Input

@@ -21,6 +21,7 @@ import httpx
 import orjson
 import pytest
 from demo_fixtures import FIXED_NOW, ServeDemo
+from support.clients import PAGE, PAGES, SIZE, make_client, quick_config
 
 from lemlist_tui.api.client import LemlistClient, RetryPolicy
 from lemlist_tui.api.errors import (
@@ -32,51 +33,9 @@ from lemlist_tui.api.errors import (
     ServerError,
 )
 from lemlist_tui.api.models import Conversation, InboxPage
-from lemlist_tui.api.ratelimit import SlidingWindowLimiter
 from lemlist_tui.db import InboxDatabase, StorageError
 from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist, Fault
 from lemlist_tui.sync.engine import CrawlResult, InboxSync, RefreshResult
-
-PAGE = 20
-SIZE = 200
-PAGES = SIZE // PAGE
-FAR = 100_000
-"""A rate limit no test reaches: the limit is not what most tests are about."""
-FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, max_wait=5.0)
-
-
-def quick_config(**changes: object) -> DemoConfig:
-    settings: dict[str, object] = {
-        "size": SIZE,
-        "seed": 21,
-        "now": FIXED_NOW,
-        "rate_limit": FAR,
-        "rate_window": 1.0,
-        **changes,
-    }
-    return DemoConfig(**settings)  # type: ignore[arg-type]
-
-
-def make_client(
-    demo: DemoLemlist | None,
-    *,
-    base_url: str = DEMO_BASE_URL,
-    key: str = DEMO_API_KEY,
-    limit: int = FAR,
-    window: float = 1.0,
-    **options: object,
-) -> LemlistClient:
-    """As ``session._client`` makes it (the demo in-process unless ``demo`` is None), with
-    a limiter of its own: the process-wide one may hold starts from an earlier test."""
-    transport = httpx.ASGITransport(app=demo) if demo is not None else None
-    options.setdefault("retry", FAST_RETRY)
-    return LemlistClient(
-        key,
-        base_url=base_url,
-        transport=transport,
-        limiter=SlidingWindowLimiter(limit, window),
-        **options,  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture

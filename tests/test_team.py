@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from test_sync_engine import PAGE, SIZE, make_client, quick_config
+from support.clients import PAGE, SIZE, make_client, quick_config
 
 from lemlist_tui.api.client import LemlistClient
 from lemlist_tui.api.models import InboxPage

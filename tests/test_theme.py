@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from test_app_flow import FIXED, app_settings, inbox, running
+from support.apps import FIXED, app_settings, inbox, running
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_app_flow import FIXED, demo_of, inbox, running, settle
+from support.apps import FIXED, demo_of, inbox, running, settle
 
 from lemlist_tui.db.outbox import Outbox
 from lemlist_tui.demo import DemoConfig

@@ -11,11 +11,9 @@ import dataclasses
 import functools
 import os
 import re
-import select
 import signal
 import socket
 import ssl
-import struct
 import subprocess
 import sys
 import threading
@@ -33,6 +31,7 @@ import orjson
 import pyte
 from wcwidth import wcwidth
 
+from bench.terminal import pump_pty, spawn_on_pty
 from lemlist_tui.api.client import LemlistClient, RetryPolicy
 from lemlist_tui.api.models import Conversation
 from lemlist_tui.api.ratelimit import SlidingWindowLimiter
@@ -482,8 +481,6 @@ class Terminal:
     def __init__(
         self, argv: Sequence[str], *, env: Mapping[str, str], cols: int = 80, rows: int = 24
     ) -> None:
-        import fcntl
-        import termios
 
         self.cols, self.rows = cols, rows
         self.screen = GraphemeScreen(cols, rows)
@@ -493,23 +490,9 @@ class Terminal:
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._last_read = time.monotonic()
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        self.master = master
         full_env = dict(env)
         full_env.setdefault("TERM", "xterm-256color")  # what pyte emulates
-        full_env.update({"COLUMNS": str(cols), "LINES": str(rows)})
-        self.process = subprocess.Popen(
-            list(argv),
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=full_env,
-            cwd=REPO,
-            close_fds=True,
-            start_new_session=True,
-        )
-        os.close(slave)
+        self.process, self.master = spawn_on_pty(argv, env=full_env, cols=cols, rows=rows, cwd=REPO)
         self.seen: set[str] = set()
         """Every screen line shown at any moment the screen was looked at."""
         self._reader = threading.Thread(target=self._read, name="pty-reader", daemon=True)
@@ -520,24 +503,13 @@ class Terminal:
             return time.monotonic() - self._last_read >= seconds and self._fed == len(self._chunks)
 
     def _read(self) -> None:
-        while True:
-            try:
-                ready, _, _ = select.select([self.master], [], [], 0.2)
-            except (OSError, ValueError):
-                break
-            if not ready:
-                if self.process.poll() is not None:
-                    break
-                continue
-            try:
-                data = os.read(self.master, 1 << 16)
-            except OSError:  # EIO: the child closed its side
-                break
-            if not data:
-                break
+        def received(data: bytes) -> bool:
             with self._lock:
                 self._chunks.append(data)
                 self._last_read = time.monotonic()
+            return True
+
+        pump_pty(self.master, self.process, received)
         self._closed.set()
 
     @property

@@ -12,14 +12,11 @@ before the app hears of it, and the app's restore sequences can only fail (EIO).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import select
 import signal
-import struct
 import subprocess
 import sys
-import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +25,7 @@ import pyte
 import pytest
 from reliability_support import KEYS, REPO, GraphemeScreen, Terminal, child_env, terminal
 
+from bench.terminal import spawn_on_pty
 from lemlist_tui.app import SHUTDOWN_SIGNALS, make_app
 from lemlist_tui.config import Settings
 
@@ -195,21 +193,8 @@ def _spawn_on_pty(
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Like reliability_support.Terminal, without its reader thread: this test closes the
     master itself, and the thread would go on reading whatever takes that fd number."""
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    env = {**env, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)}
-    process = subprocess.Popen(
-        argv,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        cwd=REPO,
-        close_fds=True,
-        start_new_session=True,  # a session leader without a terminal, for TIOCSCTTY
-    )
-    os.close(slave)
-    return process, master
+    env = {**env, "TERM": "xterm-256color"}
+    return spawn_on_pty(argv, env=env, cols=cols, rows=rows, cwd=REPO)
 
 
 class _PtyScreen:

@@ -30,7 +30,7 @@ VALUE_CELLS = 120
 
 MESSAGE_CHARS = 3_000
 """Most characters of one message's text the detail shows; the reader (enter) shows all."""
-THREAD_CHARS = 12_000
+THREAD_CHARS = 6_000
 """Most characters of message text the detail shows in all, newest messages first: Rich
 lays the pane out whole on the event loop (30 messages of 20,000 characters took 1.5 s
 each time the cursor came back)."""
@@ -232,6 +232,11 @@ class DetailPane(ScrollView, can_focus=True):
         if width not in (full, full - bar):  # a change of style or size since
             meta = thread = True
             width = full - bar if self.show_vertical_scrollbar else full
+        if bar and width == full and (meta or thread) and self._surely_overflows(full, height):
+            # A long thread: rendered once, at the width its scrollbar leaves (rendering
+            # first without it, then again, cost a heavy thread twice its 60 ms).
+            meta = thread = True
+            width = full - bar
         self._render_lines_at(width, meta=meta, thread=thread)
         # Whether the content overflows decides the scrollbar, which decides the width.
         overflows = len(self.lines) > height
@@ -247,6 +252,16 @@ class DetailPane(ScrollView, can_focus=True):
             # then its thread's error) repaint only what differs from the screen.
             self._repaint_pending = True
             self.call_next(self._repaint_changes)
+
+    def _surely_overflows(self, width: int, height: int) -> bool:
+        """A cheap lower bound of the lines the thread takes exceeds the pane's height."""
+        thread = self.thread
+        if thread is None or width <= 0:
+            return False
+        # The text's length (made at store time), else the HTML's: no text is made here.
+        sizes = (len(m.text if m.text is not None else m.html or "") for m in thread.messages)
+        chars = min(THREAD_CHARS, sum(min(size, MESSAGE_CHARS) for size in sizes))
+        return chars // width + 3 * len(thread.messages) > height
 
     def _set_size(self) -> None:
         size = Size(self._width, len(self.lines))

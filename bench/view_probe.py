@@ -5,6 +5,9 @@ in a temporary home): for each thing the inbox does on a keystroke, the wall and
 of the database work alone (no Textual): a view's first screen of rows (40 rows read
 through :class:`InboxRows`), a filter's exact count, a cursor step, a jump to the last
 row, finding a row by id, the detail pane's read, and the export's stream.
+
+``--team``: the same on the team view (``t``: every teammate's inbox merged, its rows kept
+by the database's triggers), with its own terms ``user:NAME`` and ``unread-by:NAME``.
 """
 
 from __future__ import annotations
@@ -40,23 +43,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("size", type=int, nargs="?", default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--home", type=Path, default=None, help="install the database here")
+    parser.add_argument("--team", action="store_true", help="the team view's rows instead")
     args = parser.parse_args(argv)
     home = args.home or Path(tempfile.mkdtemp(prefix="lemlist-view-probe-"))
     try:
-        _probe(home, args.size, args.runs)
+        _probe(home, args.size, args.runs, team=args.team)
     finally:
         if args.home is None:  # a copy of the database: 0.8 GB at 1M
             shutil.rmtree(home, ignore_errors=True)
     return 0
 
 
-def _probe(home: Path, size: int, n: int) -> None:
-    from lemlist_tui.db import InboxDatabase, SortKey
+def _probe(home: Path, size: int, n: int, *, team: bool = False) -> None:
+    from lemlist_tui.db import TEAM, InboxDatabase, SortKey
     from lemlist_tui.inbox import InboxRows, InboxView
 
     prepared = prepare_in(home, size)
     db = InboxDatabase(prepared.folder)
-    view = InboxView(db, prepared.user)
+    view = InboxView(db, TEAM if team else prepared.user)
     results: dict[str, tuple[float, float, float]] = {}
 
     def screen(
@@ -74,8 +78,15 @@ def _probe(home: Path, size: int, n: int) -> None:
     for key in (SortKey.LAST_REPLY, SortKey.CREATED):
         results[f"first screen, sorted by {key.value}"] = timed(screen(sort=key), n)
     queries = prepared.meta["queries"]
-    counts: dict[str, int] = queries["counts"]
+    counts: dict[str, int] = dict(queries["counts"])
     reader = db.reader()
+    held = db.team()
+    if team and held is not None:
+        # A teammate who is not the inbox's user: whose conversations, unread by whom.
+        other = held.users[-1]
+        first = (other.name or other.id).split(" ")[0].lower()
+        for query in (f"user:{first}", f"unread-by:{first}", f"unread-by:{first} ma"):
+            counts[query] = view.count(view.apply(query), reader)
     for query in sorted(counts, key=lambda q: (len(q), q)):
         label = f"{query!r} ({counts[query]:,} match)"
         results[f"first screen, filter {label}"] = timed(screen(query), n)
@@ -107,7 +118,7 @@ def _probe(home: Path, size: int, n: int) -> None:
     first = view.apply()[0]
     results["conversation(id), the detail pane"] = timed(lambda: db.conversation(first.id), n)
 
-    stream = db.iter_conversations(prepared.user)
+    stream = db.iter_conversations(TEAM if team else prepared.user)
     count = min(100_000, size)
     started = time.perf_counter()
     for _ in zip(range(count), stream, strict=False):
@@ -119,7 +130,8 @@ def _probe(home: Path, size: int, n: int) -> None:
     reader.close()
     db.close()
 
-    print(f"InboxView on {size:,} conversations ({prepared.database})")
+    whose = "the team view" if team else "one user's inbox"
+    print(f"InboxView, {whose}, on {size:,} conversations ({prepared.database})")
     print(f"  {'operation':<58} {'median':>8} {'p95':>8} {'CPU':>8}  (ms)")
     for name, (wall, worst, cpu) in results.items():
         print(f"  {name:<58} {wall:8.2f} {worst:8.2f} {cpu:8.2f}")

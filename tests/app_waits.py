@@ -3,11 +3,11 @@ the outbox's sender, which runs for the app's life and is waited for until it is
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 from typing import Any
 
 from textual.screen import ModalScreen
-from textual.worker import Worker, WorkerCancelled, WorkerFailed
+from textual.worker import Worker
 
 SENDER_GROUP = "outbox"
 USER_WAITING_GROUPS = ("reply",)
@@ -37,12 +37,23 @@ def all_done(app: Any) -> bool:
     return all(worker.is_finished for worker in finite_workers(app)) and sender_idle(app)
 
 
-async def wait_finite(app: Any) -> None:
-    """Wait for every worker but the sender (``wait_for_complete([])`` would wait for all).
+WAIT_SLICE = 0.25
+"""Longest one wait lasts before the callers look again (see :func:`wait_finite`)."""
+POLL = 0.005
 
-    A worker that failed makes the waiter raise; the app handles that failure itself
-    (a problem screen, a sentence), and the tests look at what it shows."""
-    workers = finite_workers(app)
-    if workers:
-        with contextlib.suppress(WorkerFailed, WorkerCancelled):
-            await app.workers.wait_for_complete(workers)
+
+async def wait_finite(app: Any) -> None:
+    """Wait until every worker but the sender is finished, for :data:`WAIT_SLICE` at
+    most: the callers loop against their deadline and ask again.
+
+    The set of workers to wait for changes while waiting: a reply's worker counts until
+    its review screen is up, then waits for the person. Awaiting it from just before that
+    screen came up waited forever (a hang seen under load), and a timeout around Textual's
+    ``wait_for_complete`` would cancel the workers themselves (it awaits their tasks): so
+    their states are polled, against the slice's deadline. The app handles a worker's
+    failure itself (a problem screen, a sentence); the tests look at what it shows."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SLICE
+    # Polled (ASYNC110): no event says when the set of workers to wait for changes.
+    while loop.time() < deadline and not all(w.is_finished for w in finite_workers(app)):  # noqa: ASYNC110
+        await asyncio.sleep(POLL)

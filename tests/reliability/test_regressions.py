@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from app_waits import wait_finite
 from rich.cells import cell_len
+from support.apps import settle
 
 from lemlist_tui.api.client import LemlistClient, RetryPolicy
 from lemlist_tui.api.errors import scrub
@@ -165,8 +165,7 @@ async def test_the_start_up_spinner_stops_once_a_screen_covers_it(tmp_path: Path
     app = make_app(settings, session=session)
     try:
         async with app.run_test() as pilot:
-            await wait_finite(app)
-            await pilot.pause()
+            await settle(pilot)
             assert len(app.screen_stack) == 2  # the inbox, over the start-up screen
             # Hidden, it animated at 16 frames a second and redrew the inbox each time.
             assert not list(app.screen_stack[0].query(LoadingIndicator))

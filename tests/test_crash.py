@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import re
 import stat
 from pathlib import Path
 
 import pytest
 from support.apps import FIXED, app_settings
 
+from lemlist_tui import crash
 from lemlist_tui.app import make_app
 from lemlist_tui.crash import crash_sentence, write_report
 from lemlist_tui.demo import DemoConfig
@@ -80,3 +82,51 @@ async def test_a_failure_inside_the_app_is_a_sentence_and_exit_1(
     assert message.endswith(str(report))
     text = report.read_text()
     assert "RuntimeError" in text and KEY not in text
+
+
+# --- The report itself (issue 16: mutation survivors) --------------------------------------
+
+
+def _raised(message: str) -> RuntimeError:
+    try:
+        raise RuntimeError(message)
+    except RuntimeError as error:
+        return error
+
+
+def test_the_report_says_where_the_key_was_and_is_named_by_its_time(tmp_path: Path) -> None:
+    folder = tmp_path / "state" / "crashes"  # neither exists yet
+    report = write_report(_raised(f"refused {KEY} twice: {KEY}"), folder, (KEY,))
+    assert report is not None and report.parent == folder
+    assert re.fullmatch(r"crash-\d{8}-\d{6}-[^/]+\.txt", report.name)
+    text = report.read_text(encoding="utf-8")
+    assert text.startswith("Traceback (most recent call last):\n  File ")
+    assert text.endswith("RuntimeError: refused ••• twice: •••\n")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_a_second_report_goes_beside_the_first(tmp_path: Path) -> None:
+    first = write_report(_raised("one"), tmp_path / "crashes")
+    second = write_report(_raised("two"), tmp_path / "crashes")
+    assert first is not None and second is not None and first != second
+    assert sorted(p.name for p in (tmp_path / "crashes").iterdir()) == sorted(
+        [first.name, second.name]
+    )
+
+
+def test_a_message_that_cannot_be_encoded_is_still_reported(tmp_path: Path) -> None:
+    report = write_report(_raised("half a pair: \ud800 here"), tmp_path / "crashes")
+    assert report is not None
+    assert "RuntimeError: half a pair: ? here" in report.read_text(encoding="utf-8")
+
+
+def test_a_report_that_cannot_be_written_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(crash.os, "fdopen", full_disk)
+    assert write_report(_raised("x"), tmp_path / "crashes") is None
+    monkeypatch.undo()
+    assert list((tmp_path / "crashes").iterdir()) == []

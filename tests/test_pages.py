@@ -307,3 +307,55 @@ def test_any_pagination_ends_within_the_cap_asking_each_page_once(
     assert len(walk.taken) <= cap
     assert sorted(walk.recorded) == walk.taken
     assert walk.plan.take() is None  # over, and stays over
+
+
+# --- Edges of the policy (issue 16: mutation survivors) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pagination", "rows_on_page", "cap"),
+    [
+        (Pagination(0, 1, None, None, 100, 50), 0, 10),  # no items said: ten pages at most
+        (Pagination(None, 1, None, None, 100, 0), 0, 10),  # no pages said: the same
+        (Pagination(10, 1, 2, None, None, 10), 1, 30),  # one row a page: ten pages, twice
+    ],
+)
+def test_page_cap_edges(pagination: Pagination, rows_on_page: int, cap: int) -> None:
+    assert page_cap(pagination, rows_on_page, page_size=100) == cap
+
+
+def test_an_empty_page_stops_pages_not_yet_asked_for() -> None:
+    plan = PagePlan(2, honest(50, 1).pagination, cap=100, stale_limit=12)
+    assert plan.take() == 2
+    plan.record(2, page_with(2, 0, total_pages=5), new_ids=0)
+    assert plan.take() is None  # pages 3 to 5 were announced, but the data ended
+
+
+def test_a_page_with_nothing_new_does_not_end_an_honest_walk_early() -> None:
+    plan = PagePlan(1, honest(50, 1).pagination, cap=100, stale_limit=12)
+    asked: list[int] = []
+    while (number := plan.take()) is not None:
+        asked.append(number)
+        plan.record(number, honest(50, number), new_ids=0)  # a refresh: all seen before
+    assert asked == [1, 2, 3, 4, 5]
+
+
+def test_a_next_page_beyond_total_pages_bringing_nothing_new_ends_the_walk_there() -> None:
+    plan = PagePlan(1, page_with(1, 10, total_pages=5).pagination, cap=100, stale_limit=12)
+    assert plan.take() == 1
+    plan.record(1, page_with(1, 10, next_page=9, total_pages=5), new_ids=0)
+    assert plan.take() is None
+
+
+def test_stale_pages_within_total_pages_end_the_walk_after_stale_limit() -> None:
+    plan = PagePlan(1, page_with(1, 10, total_pages=20).pagination, cap=100, stale_limit=3)
+    asked: list[int] = []
+    while (number := plan.take()) is not None:
+        asked.append(number)
+        plan.record(number, page_with(number, 10, total_pages=20), new_ids=0)
+    assert asked == [1, 2, 3]
+
+
+def test_pages_are_taken_once_each_in_order() -> None:
+    plan = PagePlan(3, honest(100, 1).pagination, cap=100, stale_limit=12)
+    assert [plan.take() for _ in range(4)] == [3, 4, 5, 6]

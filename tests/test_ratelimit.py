@@ -8,6 +8,7 @@ import itertools
 import math
 import random
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -561,3 +562,100 @@ def test_the_budget_shown_refills_as_the_window_slides() -> None:
     limiter.pause_for(30)
     left, hold = limiter.budget()
     assert left == 20 and hold == pytest.approx(30)
+
+
+# --- The wait before a request, at the edges (issue 16: mutation survivors) ---------------
+
+
+async def test_the_defaults_are_lemlists_20_per_2_seconds(fake: FakeTime) -> None:
+    limiter = SlidingWindowLimiter(clock=fake.clock, sleep=fake.sleep, wall_clock=lambda: WALL)
+    starts = await acquire_all(fake, limiter, 21)
+    assert starts[:20] == [0.0] * 20
+    assert starts[20] == pytest.approx(2.05)  # a window and its margin after the first
+
+
+def test_a_new_keys_limiter_is_lemlists_20_per_2_seconds() -> None:
+    limiter = limiter_for(f"fp-{uuid.uuid4()}")  # a key this process has not seen
+    assert limiter.budget() == (20, 0.0)
+    assert (limiter.limit, limiter.window) == (20, 2.0)
+
+
+async def test_a_hold_counts_from_when_it_was_asked(fake: FakeTime) -> None:
+    limiter = make(fake)
+    fake.advance(10.0)
+    limiter.observe({"Retry-After": "3"}, 429)
+    assert await acquire_all(fake, limiter, 1) == [pytest.approx(13.0)]
+
+
+async def test_max_hold_given_caps_a_remaining_zero_hold(fake: FakeTime) -> None:
+    limiter = make(fake, max_hold=1.0)
+    limiter.observe(spent("Tue Feb 16 2021 09:02:42 GMT+0100"), 200)  # reset in 2 s
+    assert limiter.hold_remaining == pytest.approx(1.0)
+
+
+async def test_a_reset_less_than_a_second_away_holds_only_until_then(fake: FakeTime) -> None:
+    limiter = make(fake)
+    reset = str(WALL.timestamp() + 0.5)  # epoch seconds, with a fraction
+    limiter.observe(spent(reset), 200)
+    assert await acquire_all(fake, limiter, 1) == [pytest.approx(0.5)]
+
+
+async def test_the_servers_date_header_of_the_longest_accepted_length_is_read(
+    fake: FakeTime,
+) -> None:
+    limiter = make(fake)
+    date = "Tue, 16 Feb 2021 08:02:30 GMT".ljust(200)  # ten seconds before our wall clock
+    limiter.observe(spent("Tue Feb 16 2021 09:02:42 GMT+0100", Date=date), 200)
+    assert limiter.hold_remaining == pytest.approx(6.0)  # 12 s to the reset, capped at 3 windows
+
+
+def test_status_keeps_the_servers_limit() -> None:
+    limiter = SlidingWindowLimiter(20, 2.0)
+    limiter.observe({"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "3"}, 200)
+    assert limiter.status is not None and limiter.status.limit == 50
+
+
+def test_the_budget_shown_is_never_below_zero_and_forgets_an_old_remaining() -> None:
+    now = [0.0]
+    limiter = SlidingWindowLimiter(3, 2.0, clock=lambda: now[0])
+
+    async def take(n: int) -> None:
+        for _ in range(n):
+            await limiter.acquire()
+
+    asyncio.run(take(3))
+    assert limiter.budget() == (0, 0.0)
+    limiter.observe({"X-RateLimit-Remaining": "1"}, 200)
+    now[0] = 2.05  # exactly a window and its margin later: the server's word is old
+    assert limiter.budget() == (3, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Tue Feb 16 2021 08:02:42", datetime(2021, 2, 16, 8, 2, 42, tzinfo=UTC)),  # no offset
+        ("Tue Feb 16 2021 08:02", datetime(2021, 2, 16, 8, 2, 0, tzinfo=UTC)),  # no seconds
+        ("Tue Feb 16 2021 09:32:42 GMT+0130", datetime(2021, 2, 16, 8, 2, 42, tzinfo=UTC)),
+        ("1613462562".ljust(200), datetime(2021, 2, 16, 8, 2, 42, tzinfo=UTC)),  # 200 chars
+        ("100000000000", datetime(5138, 11, 16, 9, 46, 40, tzinfo=UTC)),  # 1e11: seconds still
+    ],
+)
+def test_parse_reset_edges(value: str, expected: datetime) -> None:
+    assert parse_reset(value) == expected
+
+
+def test_a_reset_without_a_zone_is_utc_whatever_the_machines_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert parse_reset("2021-02-16T08:02:42") == datetime(2021, 2, 16, 8, 2, 42, tzinfo=UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_parse_retry_after_reads_the_longest_accepted_value() -> None:
+    assert parse_retry_after("5".ljust(200)) == 5.0
+    assert parse_retry_after("5".ljust(201)) is None

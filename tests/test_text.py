@@ -13,6 +13,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from lemlist_tui.text import (
+    ELLIPSIS,
     clean_block,
     clean_line,
     html_to_text,
@@ -408,3 +409,159 @@ def test_characters_of_uncertain_width_never_reach_a_row(uncertain: str) -> None
     assert line == "AnaSmith"
     block = clean_block(f"Hello{uncertain}\nworld")
     assert uncertain not in block
+
+
+# --- What the reader sees of a reply's structure (issue 16: mutation survivors) -----------
+# Each case is a reply as a reader sees it: where a quote, a list or a preformatted block
+# ends, what follows it, and which links are spelled out.
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        # A quote ends at </blockquote>: the reply after it is not quoted.
+        ("<blockquote>quoted</blockquote><p>reply</p>", "> quoted\nreply"),
+        ("<blockquote>a<blockquote>b</blockquote>c</blockquote>d", "> a\n> > b\n> c\nd"),
+        ("</blockquote></blockquote><blockquote>q</blockquote>", "> q"),  # stray closers
+        ("<blockquote><pre>one\ntwo</pre></blockquote>", "> one\n> two"),
+        # A list ends at </ul> or </ol>; nesting indents, whichever list it is.
+        ("<ul><li>a</li></ul><p>after</p>", "• a\nafter"),
+        ("<ol><li>a</li></ol><ul><li>b</li></ul>", "• a\n• b"),
+        ("<ul><li>a</li></ul><ul><li>b</li></ul>", "• a\n• b"),
+        ("<ul><li>a<ul><li>b</li></ul><ul><li>c</li></ul></li></ul>", "• a\n  • b\n  • c"),
+        ("<ol><li>a<ol><li>b</li></ol></li><li>c</li></ol>", "• a\n  • b\n• c"),
+        ("</ul></ol><ul><li>a<ul><li>b</li></ul></li></ul>", "• a\n  • b"),
+        # Preformatted text keeps its spaces and blank lines, and only inside <pre>.
+        ("<pre>a  b</pre><p>c   d</p>", "a  b\nc d"),
+        ("<pre><pre>x</pre>a  b</pre>c  d", "x\na  b\nc d"),
+        ("</pre><pre>x  y</pre>", "x  y"),
+        ("<pre>a\n\nb</pre>", "a\n\nb"),
+        ("<pre>a&nbsp;&nbsp;b</pre>", "a  b"),  # a non-breaking space reads as a space
+        ("<p>X</p><p>b</p>", "X\nb"),  # a paragraph of one letter is a line
+        # Table cells stay apart, header cells too.
+        ("<table><tr><th>Name</th><th>Role</th></tr></table>", "Name Role"),
+        # Links: spelled out unless the text already says where they go.
+        ('<a href="http://acme.example/">acme.example</a>', "acme.example"),
+        ('<a href="https://www.acme.example">acme.example</a>', "acme.example"),
+        ('<a href="https://acme.example">www.acme.example</a>', "www.acme.example"),
+        ('<a href="https://acme.example"><b>acme</b>.example</a>', "acme.example"),
+        ('<a href="http://acme.example/x">the post</a>', "the post (http://acme.example/x)"),
+        ('<a name="top">Top</a><p>rest</p>', "Top\nrest"),  # an anchor without href
+        # Tags with unbalanced quotes, declarations, comments, a "<" that starts no tag.
+        ('Hi <b class="x>there</b>', "Hi there"),
+        ("Hi <b class='x>there</b>", "Hi there"),
+        ('<a href="https://x.example>link</a>', "link (https://x.example)"),
+        ("<a href='https://x.example>link</a>", "link (https://x.example)"),
+        ("a <!DOCTYPE html>b", "a b"),
+        ("<!-- one -->shown<!-- two -->", "shown"),
+        ("<!---->shown", "shown"),
+        ("a<b>b</b><!-- never closed", "ab"),
+        ("x <abc", "x <abc"),
+        ("<p>inline data:image/png;base64,iVBORw0KGgo</p>", "inline data:"),
+    ],
+)
+def test_html_structure_as_read(html: str, expected: str) -> None:
+    assert html_to_text(html) == expected
+
+
+def test_html_a_long_link_is_shown_cut() -> None:
+    href = "https://acme.example/" + "a" * 3_000
+    assert html_to_text(f'<a href="{href}">the post</a>') == f"the post ({href[:2_000]})"
+
+
+def test_html_a_body_that_is_not_a_string_is_shown_not_raised() -> None:
+    assert html_to_text(12345) == "12345"  # type: ignore[arg-type]
+
+
+def test_html_a_long_body_is_cut_to_max_chars_with_a_marker() -> None:
+    assert len(html_to_text("<p>" + "x" * 30_000 + "</p>")) == 20_000  # the default
+    assert html_to_text("<p>" + "x" * 1_500 + "</p>", max_chars=1_000) == "x" * 998 + "\n…"
+    assert html_to_text("<p>" + "x" * 150 + "</p>", max_chars=100) == "x" * 98 + "\n…"
+
+
+def test_html_the_markup_read_ends_on_a_whole_tag() -> None:
+    limit = 400_000  # characters of markup read
+    assert html_to_text("x" * (limit + 100_000), max_chars=limit) == "x" * limit
+    head = "<b>x</b>" + "y" * (limit - 20)
+    # The cut falls inside a tag: none of it is shown.
+    cut_in_tag = html_to_text(head + '<span class="long">more</span>', max_chars=limit)
+    assert cut_in_tag.endswith("y") and "<" not in cut_in_tag
+    # The cut falls after a whole tag: the text up to the cut is shown.
+    cut_in_text = html_to_text(head + "<i>" + "z" * 100, max_chars=limit)
+    assert cut_in_text.endswith("zzzzzzz")
+    exact = "x" * (limit - 5) + "a < b"
+    assert html_to_text(exact, max_chars=limit).endswith("a < b")
+
+
+def test_clean_line_long_emoji_chains_are_split_after_four() -> None:
+    six = "\u200d".join(["👩", "👩", "👧", "👦", "👩", "👧"])
+    assert clean_line(six) == "👩\u200d👩\u200d👧\u200d👦👩👧"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("x\u200dx\u200dx", "xxx"),  # a joiner between letters is dropped
+        ("中\u0378文", "中文"),  # an unassigned code point goes, the rest stays
+        ("Z" + "\u0300" * 10, "Z\u0300\u0300\u0300"),  # U+0300 is a mark like the others
+    ],
+)
+def test_clean_line_drops_what_terminals_disagree_on(value: str, expected: str) -> None:
+    assert clean_line(value) == expected
+
+
+def test_clean_line_of_a_value_that_is_not_a_string() -> None:
+    assert clean_line(42) == "42"  # type: ignore[arg-type]
+
+
+def test_a_two_cell_emoji_fills_a_two_cell_column() -> None:
+    family = "👩🏽\u200d👩🏽\u200d👧🏽\u200d👦🏽"  # 11 code points, 2 cells
+    assert clean_line(family, 2) == family
+    assert clean_line(family, 1) == ELLIPSIS
+
+
+@pytest.mark.parametrize(
+    ("value", "max_chars", "expected"),
+    [
+        ("abc", 3, "abc"),  # exactly max_chars: whole
+        ("abcd", 3, "a\n…"),
+        ("abcdef", 5, "abc\n…"),
+        ("hello    world", 8, "hello\n…"),  # no trailing space before the marker
+        ("abc", 2, "…"),
+        ("abc", 1, "…"),
+        ("abc", 0, ""),
+    ],
+)
+def test_clean_block_cuts_with_a_marker(value: str, max_chars: int, expected: str) -> None:
+    assert clean_block(value, max_chars) == expected
+    assert len(clean_block(value, max_chars)) <= max_chars
+
+
+def test_clean_block_default_and_padding_read() -> None:
+    assert len(clean_block("x" * 30_000)) == 20_000
+    read = 65_536  # characters of padding read for a short max_chars
+    fits = "hello" + "\n" * (read - 10) + "world"
+    assert clean_block(fits, 100) == "hello\n\n\nworld"
+    longer = "hello" + "\n" * (read - 9) + "world"  # one character more than is read
+    assert clean_block(longer, 100) == "hello\n\n\nworl\n…"  # the cut is said
+    # A larger max_chars reads four times as much.
+    assert clean_block("hello" + "\n" * 79_990 + "world") == "hello\n\n\nworld"
+    assert clean_block("hello" + "\n" * 80_000 + "world") == "hello\n…"
+    assert clean_block("hello" + "\n" * 90_000 + "world") == "hello\n…"
+
+
+def test_relative_time_six_months_boundary_and_year_one() -> None:
+    assert relative_time(NOW - timedelta(days=180), NOW) == "Jun 2024"
+    assert relative_time(NOW - timedelta(days=179, hours=23), NOW) == "Jun 6"
+    tokyo = timezone(timedelta(hours=-9))
+    assert relative_time(datetime(1, 1, 1, tzinfo=UTC), NOW.astimezone(tokyo)) == "Jan 1"
+
+
+def test_local_time_out_of_range_is_shown_unconverted() -> None:
+    new_york = timezone(timedelta(hours=-5))
+    assert local_time(datetime(1, 1, 1, 3, 0, tzinfo=UTC), new_york) == "0001-01-01 03:00"
+
+
+def test_literal_is_unstyled_unless_asked() -> None:
+    assert literal("Ada [b]x[/b]").style == ""
+    assert literal("Ada", style="bold").style == "bold"

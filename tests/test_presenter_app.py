@@ -52,3 +52,24 @@ async def test_the_palette_turns_presenter_mode_on_and_off(tmp_path: Path) -> No
         await settle(pilot)
         assert row.name in _drawn_rows(screen) and row.name in screen.detail.plain
         assert user in str(screen.query_one(StatusLine).render())
+
+
+async def test_lemlist_drafts_in_the_detail_are_stand_ins_too(tmp_path: Path) -> None:
+    async with running(tmp_path, config=ONE_USER) as (app, pilot, session):
+        screen = inbox(app)
+        row = screen.conversation_list.highlighted
+        assert row is not None and session.client is not None and session.demo is not None
+        contact = session.demo.contact_id_of(row.id)
+        await session.client.create_draft(
+            contact, screen.user_id, channel="email", content="<p>Hi</p>", subject="Acme renewal"
+        )
+        app.action_presenter()
+        await pilot.press("j", "k")  # drafts are asked for when the cursor rests again
+        screen._drafts.clear()
+        await pilot.press("j", "k")
+        await settle(pilot)
+        detail = screen.detail.plain
+        assert "1 in lemlist (D opens them)" in detail
+        assert "Acme renewal" not in detail
+        stand_in = app._presenter.text("Acme renewal")
+        assert stand_in is not None and f"“{stand_in}”" in detail

@@ -628,7 +628,11 @@ class InboxScreen(Screen[None]):
         drafts = self._drafts.get(contact_id)
         reply = self.replies.open_for(contact_id, self.user_id)
         note = reply.note if reply is not None else None
-        return (drafts[1] if drafts else None), note
+        return (self._shown_drafts(drafts[1]) if drafts else None), note
+
+    def _shown_drafts(self, drafts: tuple[Draft, ...]) -> tuple[Draft, ...]:
+        """lemlist's drafts as the detail shows them: stand-ins in presenter mode."""
+        return self.presenter.drafts(drafts) if self.presenter is not None else drafts
 
     def _want_drafts(self, conversation: Conversation) -> None:
         """Ask lemlist for the conversation's drafts, unless known from a moment ago."""
@@ -1356,7 +1360,7 @@ class InboxScreen(Screen[None]):
             return ()
         drafts = await client.drafts(contact_id, self.user_id)
         self._drafts[contact_id] = (time.monotonic(), drafts)
-        self.detail.show_drafts(conversation_id, drafts)
+        self.detail.show_drafts(conversation_id, self._shown_drafts(drafts))
         return drafts
 
     async def _fetch_thread(self, conversation: Conversation) -> tuple[str, ThreadPage]:

@@ -344,3 +344,16 @@ async def test_a_reply_made_from_a_lemlist_draft_deletes_it_once_sent(
     await sender(db, client).drain()
     assert client.names() == ["send_email", "delete_draft"]
     assert state(db, reply) == "sent"
+
+
+def test_z_takes_back_a_damaged_reply_entry_without_a_crash(db: InboxDatabase) -> None:
+    """A reply's entry whose reply number is gone (a damaged file): the sender fails it
+    with a sentence saying z takes it back, and z does, with no exception."""
+    reply = written(db)
+    queue(db, reply)
+    db.write("written", lambda c: c.execute("UPDATE outbox SET target = NULL"))
+
+    undone = Outbox(db).undo()
+
+    assert undone.withdrawn == 1
+    assert Outbox(db).summary().empty

@@ -233,9 +233,8 @@ class Outbox:
         """The local value ``action`` changes, as text (None: nothing held)."""
         kind = action.kind
         if kind.writes_reply:
-            row = connection.execute(
-                "SELECT state FROM replies WHERE id = ?", (_reply_id(action),)
-            ).fetchone()
+            reply = _reply_id(action)  # a damaged entry is not queued: a sentence
+            row = connection.execute("SELECT state FROM replies WHERE id = ?", (reply,)).fetchone()
             return None if row is None else str(row[0])
         if kind is Kind.DRAFT_DELETE:
             return None  # lemlist's drafts are not held here: nothing to change locally
@@ -280,10 +279,10 @@ class Outbox:
         if kind is Kind.DRAFT_DELETE:
             return
         if kind.writes_reply:
-            if value is not None:
-                connection.execute(
-                    "UPDATE replies SET state = ? WHERE id = ?", (value, _reply_id(action))
-                )
+            # A damaged entry (no reply number) has no reply to set back: z withdraws it.
+            reply = _reply_number(action)
+            if value is not None and reply is not None:
+                connection.execute("UPDATE replies SET state = ? WHERE id = ?", (value, reply))
             return
         if kind is Kind.READ:
             if value is None:
@@ -689,10 +688,17 @@ def settle_unknown(connection: sqlite3.Connection, reply_id: int) -> None:
     )
 
 
+def _reply_number(action: Action) -> int | None:
+    """The reply a reply's entry sends; None when the entry is damaged."""
+    target = action.target
+    return int(target) if target is not None and target.isdecimal() else None
+
+
 def _reply_id(action: Action) -> int:
-    if action.target is None or not action.target.isdecimal():
+    reply = _reply_number(action)
+    if reply is None:
         raise ValueError("An outbox entry is damaged (a field is missing); z takes it back.")
-    return int(action.target)
+    return reply
 
 
 def _fields(action: Action) -> tuple[str, str | None, str | None, str | None]:

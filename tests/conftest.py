@@ -1,4 +1,5 @@
-"""Shared fixtures (the demo lemlist API: see demo_fixtures.py), and the ``slow`` mark.
+"""Shared fixtures (the demo lemlist API: demo_fixtures.py; a client and a database:
+support/fixtures.py), and the ``slow`` mark.
 
 The inner loop is ``python -m pytest -m "not slow" -n auto``: the logic, the database and
 the sync against the demo in-process. ``slow`` marks what drives the whole app or other
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["demo_fixtures"]
+pytest_plugins = ["demo_fixtures", "support.fixtures"]
 
 SLOW_DIRECTORIES = ("reliability",)
 SLOW_MODULES = frozenset(

@@ -12,6 +12,7 @@ import httpx
 import orjson
 import pytest
 from demo_fixtures import running_demo
+from support.clients import FOUR_QUICK_TRIES
 
 from lemlist_tui.api import (
     AuthError,
@@ -28,8 +29,6 @@ from lemlist_tui.api.client import NO_RETRY
 from lemlist_tui.api.errors import RequestTimeoutError
 from lemlist_tui.api.ratelimit import SlidingWindowLimiter
 from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist, Fault
-
-FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
 
 
 def unlimited() -> SlidingWindowLimiter:
@@ -49,7 +48,7 @@ async def client(demo: DemoLemlist) -> AsyncIterator[LemlistClient]:
         base_url=DEMO_BASE_URL,
         transport=httpx.ASGITransport(app=demo),
         limiter=unlimited(),
-        retry=FAST_RETRY,
+        retry=FOUR_QUICK_TRIES,
     ) as client:
         yield client
 
@@ -131,7 +130,7 @@ async def test_gives_up_after_bounded_attempts(demo: DemoLemlist, client: Lemlis
     demo.faults.append(Fault(times=None, status=503))
     with pytest.raises(ServerError):
         await client.inbox_page(demo.team_user_ids[0], 1)
-    assert demo.count(status=503) == FAST_RETRY.attempts
+    assert demo.count(status=503) == FOUR_QUICK_TRIES.attempts
 
 
 async def test_cut_json_is_a_protocol_error(demo: DemoLemlist, client: LemlistClient) -> None:
@@ -324,7 +323,7 @@ def _sender(handler: Callable[[httpx.Request], httpx.Response]) -> LemlistClient
         base_url=DEMO_BASE_URL,
         transport=httpx.MockTransport(handler),
         limiter=unlimited(),
-        retry=FAST_RETRY,
+        retry=FOUR_QUICK_TRIES,
     )
 
 
@@ -409,6 +408,6 @@ async def test_a_sent_message_whose_answer_is_cut_after_the_status_counts_as_sen
 
     with running_demo(app) as base_url:  # a real socket: the status comes before the body
         async with LemlistClient(
-            DEMO_API_KEY, base_url=base_url, limiter=unlimited(), retry=FAST_RETRY
+            DEMO_API_KEY, base_url=base_url, limiter=unlimited(), retry=FOUR_QUICK_TRIES
         ) as client:
             await _send_linkedin(client)  # no error: the 200 said it was sent

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from support.clients import FOUR_QUICK_TRIES
 
 from lemlist_tui.api import (
     BadRequestError,
@@ -13,14 +14,12 @@ from lemlist_tui.api import (
     LemlistClient,
     NotFoundError,
     RateLimitedError,
-    RetryPolicy,
     ServerError,
 )
 from lemlist_tui.api.errors import OutcomeUnknownError
 from lemlist_tui.api.ratelimit import SlidingWindowLimiter
 from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist, Fault
 
-FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
 UNKNOWN_LABEL = "lbl_AAAAAAAAAAAAAAAAA"
 UNKNOWN_LEAD = "lea_AAAAAAAAAAAAAAAAA"
 TEXT = "text/plain; charset=utf-8"
@@ -42,7 +41,7 @@ async def client(demo: DemoLemlist) -> AsyncIterator[LemlistClient]:
         base_url=DEMO_BASE_URL,
         transport=httpx.ASGITransport(app=demo),
         limiter=SlidingWindowLimiter(limit=10_000, window=1.0, margin=0.0),
-        retry=FAST_RETRY,
+        retry=FOUR_QUICK_TRIES,
         sleep=no_sleep,
     ) as client:
         yield client
@@ -421,4 +420,4 @@ async def test_not_idempotent_gives_up_on_429_like_the_others(
         await client._request(
             "POST", f"/leads/interested/{lead}", what="such lead", idempotent=False, decode=False
         )
-    assert demo.count(status=429) == FAST_RETRY.attempts
+    assert demo.count(status=429) == FOUR_QUICK_TRIES.attempts

@@ -4,7 +4,7 @@ nothing listens on for "offline")."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,12 +30,6 @@ def demo() -> DemoLemlist:
 @pytest.fixture
 def user(demo: DemoLemlist) -> str:
     return demo.team_user_ids[0]
-
-
-@pytest.fixture
-async def client(demo: DemoLemlist) -> AsyncIterator[LemlistClient]:
-    async with make_client(demo) as client:
-        yield client
 
 
 @pytest.fixture

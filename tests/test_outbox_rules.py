@@ -6,8 +6,7 @@ SQLite file; lemlist is the demo API, in process over ASGI."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from support.clients import make_client, quick_config
@@ -36,19 +35,6 @@ def demo() -> DemoLemlist:
 @pytest.fixture
 def user(demo: DemoLemlist) -> str:
     return demo.team_user_ids[0]
-
-
-@pytest.fixture
-async def client(demo: DemoLemlist) -> AsyncIterator[LemlistClient]:
-    async with make_client(demo) as client:
-        yield client
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[InboxDatabase]:
-    database = InboxDatabase(tmp_path / "account")
-    yield database
-    database.close()
 
 
 @pytest.fixture

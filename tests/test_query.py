@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from support.clients import make_client, quick_config
+from support.clients import quick_config
 
 from lemlist_tui.api.client import LemlistClient
 from lemlist_tui.api.models import Conversation
@@ -59,12 +59,6 @@ def test_text_that_only_looks_like_a_term_stays_text() -> None:
 @pytest.fixture
 def demo() -> DemoLemlist:
     return DemoLemlist(quick_config(size=300))
-
-
-@pytest.fixture
-async def client(demo: DemoLemlist) -> AsyncIterator[LemlistClient]:
-    async with make_client(demo) as client:
-        yield client
 
 
 @pytest.fixture

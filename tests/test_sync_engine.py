@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import math
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,12 +46,6 @@ def demo() -> DemoLemlist:
 @pytest.fixture
 def user(demo: DemoLemlist) -> str:
     return demo.team_user_ids[0]
-
-
-@pytest.fixture
-async def client(demo: DemoLemlist) -> AsyncIterator[LemlistClient]:
-    async with make_client(demo) as client:
-        yield client
 
 
 @pytest.fixture

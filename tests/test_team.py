@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from support.clients import PAGE, SIZE, make_client, quick_config
+from support.clients import PAGE, SIZE, quick_config
 
 from lemlist_tui.api.client import LemlistClient
 from lemlist_tui.api.models import InboxPage
@@ -31,19 +30,6 @@ USERS = 3
 @pytest.fixture
 def demo() -> DemoLemlist:
     return DemoLemlist(quick_config(users=USERS))
-
-
-@pytest.fixture
-async def client(demo: DemoLemlist) -> AsyncIterator[LemlistClient]:
-    async with make_client(demo) as client:
-        yield client
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[InboxDatabase]:
-    database = InboxDatabase(tmp_path / "account")
-    yield database
-    database.close()
 
 
 def team_sync(client: LemlistClient, db: InboxDatabase, demo: DemoLemlist) -> TeamSync:

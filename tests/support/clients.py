@@ -10,7 +10,16 @@ from lemlist_tui.api.client import LemlistClient, RetryPolicy
 from lemlist_tui.api.ratelimit import SlidingWindowLimiter
 from lemlist_tui.demo import DEMO_API_KEY, DEMO_BASE_URL, DemoConfig, DemoLemlist
 
-__all__ = ["FAR", "FAST_RETRY", "PAGE", "PAGES", "SIZE", "make_client", "quick_config"]
+__all__ = [
+    "FAR",
+    "FAST_RETRY",
+    "FOUR_QUICK_TRIES",
+    "PAGE",
+    "PAGES",
+    "SIZE",
+    "make_client",
+    "quick_config",
+]
 
 PAGE = 20
 SIZE = 200
@@ -52,3 +61,7 @@ def make_client(
         limiter=SlidingWindowLimiter(limit, window),
         **options,  # type: ignore[arg-type]
     )
+
+
+FOUR_QUICK_TRIES = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
+"""The retries of the client tests, which count the attempts a failure costs."""

@@ -4,7 +4,6 @@ nothing listens on for "offline")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,13 +34,6 @@ def user(demo: DemoLemlist) -> str:
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     return tmp_path / "account"
-
-
-@pytest.fixture
-def db(folder: Path) -> Iterator[InboxDatabase]:
-    database = InboxDatabase(folder)
-    yield database
-    database.close()
 
 
 @pytest.fixture

@@ -54,13 +54,6 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(folder: Path) -> Iterator[InboxDatabase]:
-    database = InboxDatabase(folder)
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def sync(client: LemlistClient, db: InboxDatabase, user: str) -> InboxSync:
     return InboxSync(client, db, user, page_size=PAGE)
 

@@ -131,6 +131,12 @@ class TestReply:
 
 
 @pytest.mark.parametrize("size", SIZES)
+class TestTeam:
+    def test_team_view(self, shoot: Shoot, size: tuple[int, int]) -> None:
+        assert shoot(size, ["t", "n"])
+
+
+@pytest.mark.parametrize("size", SIZES)
 class TestHelp:
     def test_keys(self, shoot: Shoot, size: tuple[int, int]) -> None:
         assert shoot(size, ["question_mark"])

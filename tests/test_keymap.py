@@ -210,3 +210,18 @@ def test_the_readme_names_every_action() -> None:
         screen, _, action = binding_id.partition(".")
         row = next(line for line in table.splitlines() if f"`{screen}`" in line.split("|")[1])
         assert f"`{action}`" in row, f"{binding_id} is not in the README's table of actions"
+
+
+async def test_the_pickers_hint_names_the_keys_in_force(tmp_path: Path) -> None:
+    keys = keys_of(
+        tmp_path, '[keys.picker]\nquit_q = "x"\nclear_filter = "ctrl+u"\nopen = "ctrl+o"\n'
+    )
+    config = DemoConfig(size=20, now=FIXED, users=3)
+    async with running(tmp_path, config=config, keys=keys) as (app, pilot, _session):
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        hint = str(picker.query_one("#picker-count", Static).render())
+        assert "↑ ↓ choose, ctrl+o opens, esc or x quits" in hint
+        await pilot.press("z")
+        hint = str(picker.query_one("#picker-count", Static).render())
+        assert "ctrl+u clears the filter" in hint

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from lemlist_tui.api.models import TeamUser
 from lemlist_tui.messages import UserChosen
+from lemlist_tui.screens.help import KeyLabels
 from lemlist_tui.text import clean_line, literal
 
 __all__ = ["HeldCounts", "PickerScreen"]
@@ -150,15 +151,31 @@ class PickerScreen(Screen[None]):
         self.refresh_bindings()  # esc and q change meaning with the filter
 
     def _hint(self, *, filtering: bool) -> str:
-        leave = "esc or q goes back" if self.can_cancel else "esc or q quits"
         if filtering:
-            leave = "esc clears the filter"
+            leave = f"{self._keys('picker.clear_filter', said='esc')} clears the filter"
+        elif self.can_cancel:
+            leave = f"{self._keys('picker.back', 'picker.back_q', said='esc or q')} goes back"
+        else:
+            leave = f"{self._keys('picker.quit', 'picker.quit_q', said='esc or q')} quits"
         if not self.shown:
             return f"No user matches · {leave}"
         users = f"{len(self.shown)} of {len(self.users)} users"
         if not filtering:
             users = f"{len(self.users)} users · type to filter"
-        return f"{users} · ↑ ↓ choose, enter opens, {leave}"
+        choose = self._keys("picker.up", "picker.down", said="↑ ↓", joined=" ")
+        opens = self._keys("picker.open", said="enter")
+        return f"{users} · {choose} choose, {opens} opens, {leave}"
+
+    def _keys(self, *binding_ids: str, said: str, joined: str | None = None) -> str:
+        """The keys in force for ``binding_ids`` as the hint names them (``said`` when
+        the config's ``[keys]`` left them as they are): ``esc or q``, or ``joined``."""
+        keys: KeyLabels | None = getattr(self.app, "keys_in_force", None)
+        if keys is None or not keys.remapped.intersection(binding_ids):
+            return said
+        labels = list(dict.fromkeys(k for b in binding_ids for k in keys.label(b).split(" ")))
+        if joined is not None or len(labels) == 1:
+            return (joined or " ").join(labels)
+        return f"{', '.join(labels[:-1])} or {labels[-1]}"
 
     def _prompt(self, user: TeamUser) -> RenderableType:
         line = literal(user.display_name, 40, "bold")

@@ -11,7 +11,7 @@ import pytest
 
 from lemlist_tui.api.models import Contact, Conversation, Participant
 from lemlist_tui.db import InboxDatabase, SortKey, SyncState, query_terms
-from lemlist_tui.inbox import InboxRows, InboxView
+from lemlist_tui.inbox import InboxRows, InboxView, search_index
 from lemlist_tui.inbox import view as view_module
 from lemlist_tui.inbox.search_index import SearchIndex
 
@@ -123,6 +123,17 @@ def test_the_search_index_finds_what_the_database_finds(db: InboxDatabase, query
     assert sorted(found) == sorted(want)  # each row once, digits of ids never match
     if len(want) > 3:
         assert index.matches(terms[0], limit=3) is None
+
+
+def test_the_search_index_reads_the_inbox_a_slice_at_a_time_whole(
+    db: InboxDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = SearchIndex.build(db.reader(), ME, db.version)
+    monkeypatch.setattr(search_index, "_SLICE", 64)  # 700 rows: 11 slices, the last short
+    sliced = SearchIndex.build(db.reader(), ME, db.version)
+    assert (sliced.rows, sliced.blob) == (700, whole.blob)
+    for term in ("an", "王", "z7q"):
+        assert sliced.matches(term, limit=10_000) == whole.matches(term, limit=10_000)
 
 
 def test_a_term_with_a_control_character_is_left_to_the_database(db: InboxDatabase) -> None:

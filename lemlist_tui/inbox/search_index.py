@@ -19,8 +19,8 @@ import sqlite3
 
 __all__ = ["RARE", "SearchIndex"]
 
-_SLICE = 20_000
-"""Rows read at once while building."""
+_SLICE = 5_000
+"""Rows read at once while building: about 250 KB at a time above the index itself."""
 RARE = 2048
 """Rows at most for a term to be rare: its matches are then listed here and the database
 sorts them; a commoner term is left to the database's index walk."""
@@ -56,16 +56,18 @@ class SearchIndex:
         filled = rows = 0
         after = -1
         while True:
+            # As a BLOB: SQLite's own UTF-8 bytes, with no Python string on the way (one
+            # of a slice's CJK names would make that string four bytes a character).
             part = connection.execute(
-                "SELECT group_concat(line, ''), count(*), max(conversation) FROM ("
-                "SELECT search || char(0) || conversation || char(1) AS line, conversation "
-                "FROM inbox WHERE user_id = ? AND conversation > ? "
+                "SELECT CAST(group_concat(line, '') AS BLOB), count(*), max(conversation) "
+                "FROM (SELECT search || char(0) || conversation || char(1) AS line, "
+                "conversation FROM inbox WHERE user_id = ? AND conversation > ? "
                 "ORDER BY conversation LIMIT ?)",
                 (user_id, after, _SLICE),
             ).fetchone()
             if not part or not part[1]:
                 break
-            data = part[0].encode("utf-8", "surrogatepass")
+            data: bytes = part[0]
             blob[filled : filled + len(data)] = data  # grows only if rows came meanwhile
             filled += len(data)
             rows += part[1]

@@ -226,8 +226,7 @@ class OutboxSender:
                 batch = []
             if not batch:
                 if due is not None and due > 0:  # a change in its undo time: not idle
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), due)
+                    await self._wait_for_wake(due)
                     continue
                 self.idle = True
                 await self._wake.wait()
@@ -314,7 +313,14 @@ class OutboxSender:
             if self._sleep is not None:
                 await self._sleep(seconds)
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), seconds)
+            await self._wait_for_wake(seconds)
         finally:
             self.idle = False
+
+    async def _wait_for_wake(self, seconds: float) -> None:
+        """Until :meth:`wake` or ``seconds``. Not ``asyncio.wait_for``: on Python 3.11 it
+        loses a cancel that comes in the loop turn the wake does, and the sender would
+        outlive the app."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()

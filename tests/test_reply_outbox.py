@@ -357,3 +357,17 @@ def test_z_takes_back_a_damaged_reply_entry_without_a_crash(db: InboxDatabase) -
 
     assert undone.withdrawn == 1
     assert Outbox(db).summary().empty
+
+
+def test_z_takes_back_a_reply_entry_that_lost_its_earlier_state(db: InboxDatabase) -> None:
+    """An entry whose earlier state is gone (a damaged file): z withdraws it and leaves
+    the reply as it is, rather than writing an empty state over it."""
+    reply = written(db)
+    queue(db, reply)
+    db.write("written", lambda c: c.execute("UPDATE outbox SET previous = NULL"))
+
+    undone = Outbox(db).undo()
+
+    assert undone.withdrawn == 1
+    assert Outbox(db).summary().empty
+    assert state(db, reply) == "queued"

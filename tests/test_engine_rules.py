@@ -472,3 +472,35 @@ async def test_a_conversation_without_a_contact_has_no_thread(
     orphan: Conversation = dataclasses.replace(conversation, contact=contact, lead_id=None)
     with pytest.raises(NotFoundError, match=r"^lemlist has no contact for this conversation\.$"):
         await sync.thread(orphan)
+
+
+async def test_a_crawl_keeps_what_another_process_wrote_to_the_fields_it_left_alone(
+    client: LemlistClient, db: InboxDatabase, demo: DemoLemlist, user: str
+) -> None:
+    # Two apps on one account: while this crawl walks back from the top (conversations
+    # arrived meanwhile: it turns unsteady), the other one completes a full crawl. Its
+    # time, a field this crawl never changes, must survive this crawl's saves.
+    other = InboxDatabase(db.folder)
+    firsts = 0
+
+    def meanwhile(answer: InboxPage, number: int) -> InboxPage:
+        nonlocal firsts
+        if number == PAGES:
+            demo.add_conversations(3)  # page 1 brings them on the walk back
+        if number == 1:
+            firsts += 1
+            if firsts == 2:
+                state = other.sync_state(user)
+                assert state is not None
+                other.save_sync_state(user, dataclasses.replace(state, full_crawl_at=4242.0))
+        return answer
+
+    lie(client, meanwhile)
+    try:
+        result = await InboxSync(client, db, user, page_size=PAGE, concurrency=1).crawl()
+        assert firsts == 2 and not result.reconciled
+        state = db.sync_state(user)
+        assert state is not None and state.complete
+        assert state.full_crawl_at == 4242.0
+    finally:
+        other.close()

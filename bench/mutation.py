@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import datetime as dt
 import re
 import sys
@@ -75,11 +76,10 @@ def _shape(node: ast.AST) -> str:
                 return ast.copy_location(ast.Constant(constant.value.lower()), constant)
             return constant
 
-    copy = Fold().visit(ast.parse(ast.unparse(node)))
-    body = copy.body[0]
-    if isinstance(body, ast.FunctionDef | ast.AsyncFunctionDef):
-        body.name = "_"
-    return ast.dump(copy)
+    folded = Fold().visit(copy.deepcopy(node))
+    if isinstance(folded, ast.FunctionDef | ast.AsyncFunctionDef):
+        folded.name = "_"
+    return ast.dump(folded)
 
 
 def is_sql_case(original: ast.AST, mutant: ast.AST) -> bool:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.fixtures import small_tmpfs
 
 from lemlist_tui.db import DB_NAME, StorageError, private_folder
 from lemlist_tui.db import connection as connection_module
@@ -444,32 +445,17 @@ def test_a_file_system_that_ignores_the_mode_asked_gets_a_0600_file_if_it_can(
 @pytest.fixture
 def read_only(tmp_path: Path) -> Iterator[tuple[Path, Callable[[], None]]]:
     """A small tmpfs to fill, then remount read-only (root, CAP_SYS_ADMIN), or a skip."""
-    mount_point = tmp_path / "mounted"
-    mount_point.mkdir()
-    try:
-        done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(mount_point)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError) as error:
-        pytest.skip(f"cannot mount a tmpfs: {error}")
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {done.stderr.strip()}")
+    with small_tmpfs(tmp_path / "mounted") as mount_point:
 
-    def freeze() -> None:
-        subprocess.run(
-            ["mount", "-o", "remount,ro", str(mount_point)],
-            check=True,
-            capture_output=True,
-            timeout=30,
-        )
+        def freeze() -> None:
+            subprocess.run(
+                ["mount", "-o", "remount,ro", str(mount_point)],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
 
-    try:
         yield mount_point, freeze
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True, check=False)
 
 
 def test_a_read_only_file_system_is_refused_with_a_sentence_and_left_alone(

@@ -75,6 +75,13 @@ def lie(client: LemlistClient, rewrite: Callable[[InboxPage, int], InboxPage]) -
     client.inbox_page = lying  # type: ignore[method-assign]
 
 
+async def crawl_failing_at_page_4(sync: InboxSync, demo: DemoLemlist) -> None:
+    """A crawl that stops at page 4: lemlist answers it 404, once."""
+    demo.faults.append(Fault(page=4, status=404, times=1))
+    with pytest.raises(NotFoundError):
+        await sync.crawl()
+
+
 # --- construction ----------------------------------------------------------------------------
 
 
@@ -167,9 +174,7 @@ async def test_a_crawl_under_another_page_size_is_a_new_crawl(
     client: LemlistClient, db: InboxDatabase, demo: DemoLemlist, user: str
 ) -> None:
     sync = InboxSync(client, db, user, page_size=PAGE, concurrency=1)
-    demo.faults.append(Fault(page=4, status=404, times=1))
-    with pytest.raises(NotFoundError):
-        await sync.crawl()
+    await crawl_failing_at_page_4(sync, demo)
     assert sync.state.next_page == 4
     doomed = demo.conversation_ids()[:2]  # held, and seen by the unfinished crawl
     demo.delete_conversations(doomed)
@@ -194,9 +199,7 @@ async def test_a_failed_crawl_keeps_the_total_and_the_time_of_page_one(
     assert first is not None  # page 1 is fresh
     assert (state.next_page, state.pages_seen) == (3, 2)
     # Resumed at page 3, then failing again: page 1 was not fetched again, nor is it fresher.
-    demo.faults.append(Fault(page=4, status=404, times=1))
-    with pytest.raises(NotFoundError):
-        await sync.crawl()
+    await crawl_failing_at_page_4(sync, demo)
     assert sync.state.refreshed_at == first
     assert sync.state.next_page == 4
 
@@ -334,9 +337,7 @@ async def test_load_more_goes_on_with_a_crawl_left_unfinished_on_a_whole_inbox(
 ) -> None:
     sync = InboxSync(client, db, user, page_size=PAGE, concurrency=1)
     await sync.crawl()
-    demo.faults.append(Fault(page=4, status=404, times=1))
-    with pytest.raises(NotFoundError):
-        await sync.crawl()
+    await crawl_failing_at_page_4(sync, demo)
     assert sync.state.complete and sync.state.next_page == 4
     since = len(demo.log)
     assert await sync.load_more() == 0
@@ -348,9 +349,7 @@ async def test_a_page_load_more_brings_mid_crawl_counts_for_the_crawl(
     client: LemlistClient, db: InboxDatabase, demo: DemoLemlist, user: str
 ) -> None:
     sync = InboxSync(client, db, user, page_size=PAGE, concurrency=1)
-    demo.faults.append(Fault(page=4, status=404, times=1))
-    with pytest.raises(NotFoundError):
-        await sync.crawl()
+    await crawl_failing_at_page_4(sync, demo)
     assert await sync.load_more() == PAGE  # page 4
     since = len(demo.log)
     result = await sync.crawl()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.clients import FAST_RETRY, make_client, quick_config
+from support.clients import FAST_RETRY, UNREACHABLE, make_client, quick_config
 
 from lemlist_tui.api.client import LemlistClient, RetryPolicy
 from lemlist_tui.db import InboxDatabase
@@ -17,8 +17,6 @@ from lemlist_tui.sync.engine import InboxSync
 from lemlist_tui.sync.sender import OutboxSender
 
 PAGE = 20
-UNREACHABLE = "http://127.0.0.1:9/api"
-"""The discard port: nothing listens, a connection is refused at once."""
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from support.clients import make_client, quick_config
+from support.clients import UNREACHABLE, make_client, quick_config
 
 from lemlist_tui.api.client import LemlistClient, RetryPolicy
 from lemlist_tui.db import InboxDatabase
@@ -20,8 +20,6 @@ from lemlist_tui.demo import DemoLemlist
 from lemlist_tui.sync.engine import InboxSync
 from lemlist_tui.sync.sender import OutboxSender
 
-UNREACHABLE = "http://127.0.0.1:9/api"
-"""The discard port: nothing listens, a connection is refused at once."""
 DAMAGED = "An outbox entry is damaged (a field is missing); z takes it back."
 FINAL = "Nothing left to undo: what lemlist has heard (a mark read, interest, a reply) is final."
 LABELS = "/api/inbox/conversations/labels/"

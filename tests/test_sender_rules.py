@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
@@ -698,18 +699,7 @@ async def test_a_label_is_added_to_those_lemlist_lists_not_instead(
 
 def test_a_saved_reply_reads_back_as_written(db: InboxDatabase) -> None:
     replies = Replies(db, clock=lambda: 1234.5)
-    stored = replies.save(
-        Reply(
-            contact_id="ctc_1",
-            user_id="usr_me",
-            channel="email",
-            body="Hi",
-            subject="Re: Pricing",
-            conversation_id="ibx_9",
-            fields={"leadId": "lea_1"},
-        )
-    )
-    assert stored == Reply(
+    reply = Reply(
         contact_id="ctc_1",
         user_id="usr_me",
         channel="email",
@@ -717,10 +707,10 @@ def test_a_saved_reply_reads_back_as_written(db: InboxDatabase) -> None:
         subject="Re: Pricing",
         conversation_id="ibx_9",
         fields={"leadId": "lea_1"},
-        id=stored.id,
-        state="draft",
-        updated_at=1234.5,
     )
+    stored = replies.save(reply)
+    assert stored.id is not None
+    assert stored == dataclasses.replace(reply, id=stored.id, state="draft", updated_at=1234.5)
     assert replies.get(stored.id or 0) == stored
 
 

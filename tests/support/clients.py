@@ -22,6 +22,8 @@ __all__ = [
 ]
 
 PAGE = 20
+UNREACHABLE = "http://127.0.0.1:9/api"
+"""The discard port: nothing listens, a connection is refused at once."""
 SIZE = 200
 PAGES = SIZE // PAGE
 FAR = 100_000

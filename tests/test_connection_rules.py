@@ -582,7 +582,8 @@ def test_the_name_aside_carries_the_time_it_was_moved(folder: Path) -> None:
         (aside,) = corrupt_files(folder)
     stamp = aside.removeprefix(f"{DB_NAME}.corrupt-")
     moved = time.mktime(time.strptime(stamp, "%Y%m%d-%H%M%S"))
-    assert before - 1 <= moved <= time.time()
+    # Whole seconds, read from a wall clock that a VM may step back a little: within 2 s.
+    assert before - 2 <= moved <= time.time() + 2
     assert notice == f"The local inbox was damaged: moved it to {aside} and started anew."
 
 

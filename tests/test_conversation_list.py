@@ -11,6 +11,7 @@ import pytest
 from textual import on
 from textual.app import App, ComposeResult
 from textual.message import Message
+from textual.strip import Strip
 
 from lemlist_tui.api.models import Contact, Conversation, Opportunity, Participant
 from lemlist_tui.db import InboxDatabase, ListRow, SortKey, SyncState
@@ -112,6 +113,19 @@ class ListApp(App[None]):
 
 def screen_lines(widget: ConversationList) -> list[str]:
     return [widget.render_line(y).text for y in range(widget.scrollable_content_region.height)]
+
+
+def recording_rows(widget: ConversationList) -> list[str]:
+    """The ids of the rows ``widget`` draws from now on (a frame draws only what changed)."""
+    drawn: list[str] = []
+    render_row = widget._render_row
+
+    def recording(row: ListRow, state: int, *, selected: bool = False) -> Strip:
+        drawn.append(row.id)
+        return render_row(row, state, selected=selected)
+
+    widget._render_row = recording  # type: ignore[method-assign]
+    return drawn
 
 
 def highlighted_id(app: ListApp) -> str | None:
@@ -354,6 +368,50 @@ async def test_a_new_copy_of_the_highlighted_conversation_is_announced() -> None
         assert isinstance(message, ConversationList.Highlighted)
         assert message.row is marked[0]
         assert screen_lines(app.widget)[0][1] == " "
+
+
+async def test_new_rows_redraw_only_the_lines_that_changed() -> None:
+    """A mark read re-reads the view: the one row that changed is drawn again, the
+    others keep their lines (a frame of one line, not of the whole list)."""
+    rows = make_rows(200)
+    app = ListApp(rows)
+    async with app.run_test(size=(100, 12)) as pilot:
+        await pilot.pause()
+        widget = app.widget
+        drawn = recording_rows(widget)
+        assert screen_lines(widget)[3][1] == UNREAD_GLYPH
+        assert rows[99].unread
+        marked = list(rows)
+        marked[3] = dataclasses.replace(rows[3], unread=False)
+        marked[99] = dataclasses.replace(rows[99], unread=False)  # off screen
+        widget.set_rows(marked, user_id=ME)
+        await pilot.pause()
+        assert drawn == ["c3"]
+        assert screen_lines(widget)[3][1] == " "
+        widget.set_rows(list(marked), user_id=ME)  # the same rows again: nothing to draw
+        await pilot.pause()
+        assert drawn == ["c3"]
+        widget.cursor = 99  # scrolled there: drawn from the new rows, not an old line
+        await pilot.pause()
+        line = screen_lines(widget)[99 - widget.scroll_offset.y]
+        assert "Person 000099" in line
+        assert line[1] == " "
+
+
+async def test_new_rows_moving_the_cursor_redraw_both_cursor_lines() -> None:
+    rows = make_rows(10)  # all on screen: the list cannot scroll to follow the cursor
+    app = ListApp(rows)
+    async with app.run_test(size=(100, 12)) as pilot:
+        await pilot.pause()
+        widget = app.widget
+        drawn = recording_rows(widget)
+        assert screen_lines(widget)[0][0] == CURSOR_GLYPH
+        drawn.clear()
+        widget.set_rows(rows, user_id=ME, keep_id="c4")
+        await pilot.pause()
+        assert sorted(drawn) == ["c0", "c4"]  # what the frame sends the terminal
+        lines = screen_lines(widget)
+        assert [line[0] for line in lines[:6]] == [" ", " ", " ", " ", CURSOR_GLYPH, " "]
 
 
 async def test_refresh_row_redraws_a_replaced_conversation() -> None:

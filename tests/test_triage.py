@@ -280,3 +280,26 @@ async def test_z_right_after_m_takes_it_back_before_lemlist_hears(tmp_path: Path
         assert row is not None and row.id == marked.id and row.unread
         assert not mark_requests(session)  # online, and lemlist never heard of it
         assert Outbox(session.db).summary().empty
+
+
+async def test_n_m_and_z_move_the_detail_with_the_cursor_in_one_step(tmp_path: Path) -> None:
+    """The detail follows the cursor within the key's own action, not a message later:
+    the list and the detail go to the terminal in the same frame."""
+    async with running(tmp_path, config=ONE_USER) as (app, pilot, _session):
+        screen = inbox(app)
+        conversations = screen.conversation_list
+
+        def shown() -> str | None:
+            return screen.detail.conversation.id if screen.detail.conversation else None
+
+        screen.action_next_unread()  # no await: nothing else has run yet
+        assert shown() == conversations.cursor_id
+        await settle(pilot)
+        marked = conversations.cursor_id
+        screen.action_mark_read()
+        assert conversations.cursor_id != marked
+        assert shown() == conversations.cursor_id
+        screen.action_undo()  # before the sender sends it
+        assert conversations.cursor_id == marked
+        assert shown() == marked
+        await settle(pilot)

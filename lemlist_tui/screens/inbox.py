@@ -960,7 +960,7 @@ class InboxScreen(Screen[None]):
         if next_id is not None and rows is not None:
             index = rows.index_of_id(next_id, near=cursor)
             if index is not None:
-                self.conversation_list.cursor = index
+                self._move_to(index)
                 return
         self._to_unread(None, backwards=False)
         self._show_highlighted()  # wherever the cursor is now, shown as it is now
@@ -1008,7 +1008,18 @@ class InboxScreen(Screen[None]):
                 )
                 return
             self._say(f"Wrapped to the {'last' if backwards else 'first'} unread conversation.")
+        self._move_to(index)
+
+    def _move_to(self, index: int) -> None:
+        """The cursor to ``index``, and the detail with it in the same frame.
+
+        Left to the list's Highlighted message, the detail would reach the screen a
+        frame after the list (the message bubbles through the containers while the
+        screen already draws what changed): two frames, the second a tick (1/60 s)
+        later. The message that follows finds the conversation shown and does nothing.
+        """
         self.conversation_list.cursor = index
+        self._show_highlighted()
 
     def action_undo(self) -> None:
         try:
@@ -1026,7 +1037,7 @@ class InboxScreen(Screen[None]):
         if undone.conversation_id is not None and rows is not None:
             index = rows.index_of_id(undone.conversation_id, near=self.conversation_list.cursor)
             if index is not None:
-                self.conversation_list.cursor = index
+                self._move_to(index)
 
     def action_labels(self) -> None:
         if not self._writes():

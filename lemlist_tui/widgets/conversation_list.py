@@ -288,6 +288,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._shown_time = SortKey.LAST_ACTIVITY
         self._columns = _Columns(0)
         self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
+        """Drawn lines by (index, width, state)."""
+        self._drawn: dict[int, ListRow | None] = {}
+        """The row each index's lines in :attr:`_strips` were drawn from (None: blank)."""
         self._label_names: dict[str, str] = {}
         self._is_selected: Callable[[str], bool] | None = None
         self._owner_names: dict[str, str] | None = None
@@ -359,7 +362,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     def shown_time(self, key: SortKey) -> None:
         if key is not self._shown_time:
             self._shown_time = key
-            self._strips.clear()
+            self._forget_all()
             self.refresh()
             self.post_message(self.Resorted(self))
 
@@ -372,7 +375,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     def label_names(self, names: dict[str, str]) -> None:
         if names != self._label_names:
             self._label_names = names
-            self._strips.clear()
+            self._forget_all()
             self.refresh()
 
     @property
@@ -383,7 +386,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     @present.setter
     def present(self, present: Callable[[ListRow], ListRow] | None) -> None:
         self._present = present
-        self._strips.clear()
+        self._forget_all()
         self.refresh()
 
     @property
@@ -397,7 +400,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         if names != self._owner_names:
             self._owner_names = names
             self._columns = _Columns(self._columns.width, owner=names is not None)
-            self._strips.clear()
+            self._forget_all()
             self.refresh()
             self.post_message(self.Resorted(self))  # the header gains or loses "Owner"
 
@@ -413,7 +416,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def refresh_marks(self) -> None:
         """Redraw every row: the selection changed."""
-        self._strips.clear()
+        self._forget_all()
         self.refresh()
 
     def label_tags(self, label_ids: Sequence[str]) -> str:
@@ -457,10 +460,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         previous = self.highlighted
         if keep_id is None and previous is not None:
             keep_id = previous.id
+        old_rows, old_user = self._rows, self._user_id
         old_cursor, old_scroll = self._cursor, self.scroll_offset.y
         self._rows = rows
         self._user_id = user_id
-        self._strips.clear()
         new_cursor = old_cursor
         if keep_id is not None:
             found = self._find(keep_id, far=far)
@@ -475,16 +478,60 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             self.scroll_to(y=self._cursor - (old_cursor - old_scroll), animate=False, force=True)
             self._scroll_to_cursor()
         self._after_move(moved=False)
-        self.refresh()
+        if old_user != user_id or not self._refresh_changed(old_rows, old_scroll, old_cursor):
+            self._forget_all()
+            self.refresh()
+
+    def _refresh_changed(
+        self, old_rows: Sequence[ListRow], old_scroll: int, old_cursor: int
+    ) -> bool:
+        """Redraw only the lines on screen whose row is not the one drawn there (a mark
+        read changes one row, a count arriving none); False when everything must be
+        drawn again (the list scrolled, the filter's terms changed, or one side is
+        empty). Fewer lines drawn: less work in the frame, fewer bytes to the terminal.
+        """
+        height = self.scrollable_content_region.height if self.is_mounted else 0
+        top = self.scroll_offset.y
+        if not height or top != old_scroll or not self._rows or not old_rows:
+            return False
+        if _terms(self._rows) != _terms(old_rows):
+            return False
+        drawn, strips = self._drawn, self._strips
+        kept = {
+            key: strip
+            for key in list(strips.keys())
+            if top <= key[0] < top + height and (strip := strips.get(key)) is not None
+        }
+        strips.clear()
+        for key, strip in kept.items():
+            strips[key] = strip
+        for index in [i for i in drawn if not top <= i < top + height]:
+            del drawn[index]
+        for index in range(top, top + height):
+            moved = index in (old_cursor, self._cursor) and old_cursor != self._cursor
+            if moved or index not in drawn or drawn[index] != self._row(index):
+                self._forget(index)
+                self.refresh_line(index)
+        return True
+
+    def _forget_all(self) -> None:
+        self._strips.clear()
+        self._drawn.clear()
+
+    def _forget(self, index: int) -> None:
+        """Drop the drawn lines of ``index`` in every state."""
+        self._drawn.pop(index, None)
+        width = self._columns.width
+        for state in (_PLAIN, _CURSOR_BLURRED, _CURSOR_FOCUSED):
+            self._strips.discard((index, width, state))
+            self._strips.discard((index, width, state | _SELECTED))
 
     def refresh_row(self, conversation_id: str) -> None:
         """Redraw the row of ``conversation_id`` (after its object was replaced in rows)."""
         index = self._find(conversation_id)
         if index is None:
             return
-        width = self._columns.width
-        for state in (_PLAIN, _CURSOR_BLURRED, _CURSOR_FOCUSED):
-            self._strips.discard((index, width, state))
+        self._forget(index)
         self.refresh_line(index)
         if index == self._cursor:
             self._post_highlight()
@@ -613,7 +660,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self.set_interval(_TIME_REFRESH, self._age_times)
 
     def _age_times(self) -> None:
-        self._strips.clear()
+        self._forget_all()
         self.refresh()
 
     def on_resize(self) -> None:
@@ -630,7 +677,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()
+        self._forget_all()
 
     # --- drawing ---------------------------------------------------------------------
 
@@ -638,12 +685,13 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         width = self.scrollable_content_region.width
         if width != self._columns.width:
             self._columns = _Columns(width, owner=self._owner_names is not None)
-            self._strips.clear()
+            self._forget_all()
         rows = self._rows
         if not rows:
             return self._render_empty(y, width)
         index = self.scroll_offset.y + y
         if index >= len(rows):
+            self._drawn[index] = None
             return Strip.blank(width, self.rich_style)
         state = _PLAIN
         if index == self._cursor:
@@ -655,17 +703,21 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             if strip is None:
                 row = self._row(index)
                 if row is None:  # gone from the database since this view was read
+                    self._drawn[index] = None
                     return Strip.blank(width, self.rich_style)
                 strip = self._strips[key] = self._render_row(row, state)
+                self._drawn[index] = row
             return strip
         row = self._row(index)
         if row is None:
+            self._drawn[index] = None
             return Strip.blank(width, self.rich_style)
         marked = _SELECTED if selected(row.id) else 0
         key = (index, width, state | marked)
         strip = self._strips.get(key)
         if strip is None:
             strip = self._strips[key] = self._render_row(row, state, selected=bool(marked))
+            self._drawn[index] = row
         return strip
 
     def _render_empty(self, y: int, width: int) -> Strip:
@@ -748,6 +800,11 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(_fit(f"${opportunities}" if opportunities else "", 3, right=True), style),
         ]
         return Strip(segments).adjust_cell_length(columns.width, style)
+
+
+def _terms(rows: Sequence[ListRow]) -> tuple[str, ...]:
+    """The filter's free-text terms the rows mark (none for a plain sequence)."""
+    return rows.terms if isinstance(rows, InboxRows) else ()
 
 
 class ListHeader(Widget):

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 from support.apps import FIXED, demo_of, inbox, running, settle
-from textual.widgets import Footer, Static
-from textual.widgets._footer import FooterKey
+from textual.widgets import Static
 
 from lemlist_tui.app import LemlistApp
 from lemlist_tui.config import KeyChoice, load_config
@@ -16,6 +15,7 @@ from lemlist_tui.demo import DemoConfig
 from lemlist_tui.keymap import app_scopes, resolve_keys
 from lemlist_tui.screens import HelpScreen, InboxScreen, PickerScreen
 from lemlist_tui.screens.help import KEYS, key_rows, render_keys
+from lemlist_tui.widgets.footer import KeyFooter
 
 
 def keys_of(tmp_path: Path, text: str) -> tuple[KeyChoice, ...]:
@@ -27,8 +27,8 @@ def keys_of(tmp_path: Path, text: str) -> tuple[KeyChoice, ...]:
 
 def footer_keys(app: LemlistApp) -> dict[str, str]:
     """What the footer shows: each key as displayed → its action."""
-    footer = app.screen.query_one(Footer)
-    return {key.key_display: key.action for key in footer.query(FooterKey)}
+    shown, _palette = app.screen.query_one(KeyFooter).keys()
+    return {key.display: key.action for key in shown}
 
 
 def shown_text(static: Static) -> str:

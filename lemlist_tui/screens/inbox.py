@@ -27,7 +27,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, ProgressBar
+from textual.widgets import Input, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from lemlist_tui.api.errors import LemlistError, NetworkError
@@ -50,6 +50,7 @@ from lemlist_tui.sync.team import TeamCrawl, TeamSync
 from lemlist_tui.text import clean_line
 from lemlist_tui.widgets.conversation_list import ConversationList, ListHeader
 from lemlist_tui.widgets.detail import DetailPane
+from lemlist_tui.widgets.footer import KeyFooter
 from lemlist_tui.widgets.status import Connection, InboxStatus, StatusLine
 
 __all__ = ["InboxScreen"]
@@ -284,7 +285,7 @@ class InboxScreen(Screen[None]):
             yield DetailPane(self.team, self.user_id, clock=self.clock, id="detail")
         yield ProgressBar(id="crawl-progress", show_eta=False)
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def conversation_list(self) -> ConversationList:

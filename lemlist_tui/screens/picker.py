@@ -15,13 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from lemlist_tui.api.models import TeamUser
 from lemlist_tui.messages import UserChosen
 from lemlist_tui.screens.help import KeyLabels
 from lemlist_tui.text import clean_line, literal
+from lemlist_tui.widgets.footer import KeyFooter
 
 __all__ = ["HeldCounts", "PickerScreen"]
 
@@ -114,7 +115,7 @@ class PickerScreen(Screen[None]):
             )
             yield OptionList(id="picker-users")
             yield Static(id="picker-count")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._fill()

@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from lemlist_tui.text import clean_line
+from lemlist_tui.widgets.footer import KeyFooter
 
 __all__ = ["ProblemScreen"]
 
@@ -67,7 +68,7 @@ class ProblemScreen(Screen[None]):
             if self.hints is not None:
                 yield Static(self.hints, id="problem-hints")
             yield Static(Text("Press q to quit."), id="problem-quit")
-        yield Footer()
+        yield KeyFooter()
 
 
 def _key_hints(config_path: Path) -> Text:

@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from lemlist_tui.api.errors import LemlistError
@@ -39,6 +39,7 @@ from lemlist_tui.reading import (
     layout_thread,
 )
 from lemlist_tui.text import clean_line, literal
+from lemlist_tui.widgets.footer import KeyFooter
 
 __all__ = ["ReaderOwner", "ReaderScreen", "ThreadView"]
 
@@ -360,7 +361,7 @@ class ReaderScreen(Screen[None]):
             yield Static(id="reader-title")
             yield Static(id="reader-meta")
         yield ThreadView(id="reader-thread")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def view(self) -> ThreadView:

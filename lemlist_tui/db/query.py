@@ -65,8 +65,22 @@ class Facets:
     def needs_conversation(self) -> bool:
         return bool(self.labels or self.channels or self.has_deal)
 
-    def sql(self) -> tuple[str, list[Any]]:
-        """``WHERE`` conditions, each starting with `` AND``, and their values."""
+    @property
+    def people_only(self) -> bool:
+        """Only ``user:`` and ``unread-by:`` terms: a count of them is read from the
+        read matrix by teammate (see :meth:`sql`)."""
+        return bool(self.owners or self.unread_by) and self == Facets(
+            owners=self.owners, unread_by=self.unread_by
+        )
+
+    def sql(self, *, counting: bool = False) -> tuple[str, list[Any]]:
+        """``WHERE`` conditions, each starting with `` AND``, and their values.
+
+        The read matrix is looked up by its key for each row a walk of the list reaches
+        (a screen of rows stops early); ``counting`` (every match is read) takes each
+        teammate's entries from their index instead: 0.2-0.3 s at a million
+        conversations, against 0.45 s of lookups.
+        """
         sql = ""
         params: list[Any] = []
         if self.read:
@@ -88,14 +102,19 @@ class Facets:
             params.append(orjson.dumps(channel).decode())
         if self.has_deal:
             sql += " AND c.opportunities != '[]'"
-        # The read matrix, looked up by its key for each row the walk reaches.
         for condition, groups in (("sender = 1", self.owners), ("read = 0", self.unread_by)):
             for ids in groups:
-                sql += (
-                    " AND EXISTS (SELECT 1 FROM participants AS p WHERE p.conversation = "
-                    f"i.conversation AND p.{condition} AND p.user_id IN "
-                    "(SELECT value FROM json_each(?)))"
-                )
+                if counting:
+                    sql += (
+                        " AND i.conversation IN (SELECT conversation FROM participants "
+                        f"WHERE {condition} AND user_id IN (SELECT value FROM json_each(?)))"
+                    )
+                else:
+                    sql += (
+                        " AND EXISTS (SELECT 1 FROM participants AS p WHERE p.conversation = "
+                        f"i.conversation AND p.{condition} AND p.user_id IN "
+                        "(SELECT value FROM json_each(?)))"
+                    )
                 params.append(orjson.dumps(list(ids)).decode())
         return sql, params
 

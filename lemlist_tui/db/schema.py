@@ -262,5 +262,19 @@ _V5 = [
     ),
 ]
 
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
+_V6 = [
+    # The read matrix by teammate: the exact count of ``user:NAME`` or ``unread-by:NAME``
+    # reads that teammate's entries alone (a third of a 3-person team's matrix), not one
+    # lookup per conversation of the team view.
+    "CREATE INDEX participants_by_user ON participants (user_id, sender, read, conversation)",
+]
+
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (1, _V1),
+    (2, _V2),
+    (3, _V3),
+    (4, _V4),
+    (5, _V5),
+    (6, _V6),
+]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

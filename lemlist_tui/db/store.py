@@ -361,8 +361,11 @@ def _filters(
     terms: Sequence[str],
     within: Sequence[int] | None,
     facets: Facets | None = None,
+    *,
+    counting: bool = False,
 ) -> tuple[str, list[Any]]:
-    """The ``WHERE`` conditions (each starting with `` AND``) of a view, and their values."""
+    """The ``WHERE`` conditions (each starting with `` AND``) of a view, and their values
+    (``counting``: for a count, see :meth:`Facets.sql`)."""
     sql = " AND i.unread = 1" if unread_only else ""
     sql += "".join(" AND instr(i.search, ?) > 0" for _ in terms)
     params: list[Any] = list(terms)
@@ -370,7 +373,7 @@ def _filters(
         sql += " AND i.conversation IN (SELECT value FROM json_each(?))"
         params.append(_dumps(list(within)))
     if facets is not None:
-        more, values = facets.sql()
+        more, values = facets.sql(counting=counting)
         sql += more
         params += values
     return sql, params
@@ -863,9 +866,13 @@ class InboxDatabase:
             total, unread = self.counts(user_id)
             return unread if unread_only else total
         sql = "SELECT count(*) FROM inbox AS i "
-        if within is None:
+        by_people = not unread_only and not terms and facets is not None and facets.people_only
+        if within is None and not by_people:
             sql += "INDEXED BY inbox_by_activity "
-        where, extra = _filters(unread_only, terms, within, facets)
+        # Teammates' terms alone: driven from their entries of the read matrix (through
+        # its index by teammate, then the team view's key); with other conditions, the
+        # walk of every row tests those first and looks the matrix up for the rest.
+        where, extra = _filters(unread_only, terms, within, facets, counting=by_people)
         reader = connection or self._reader
         sql += _joined(facets) + "WHERE i.user_id = ?" + where
         return int(reader.execute(sql, (user_id, *extra)).fetchone()[0])

@@ -303,3 +303,28 @@ async def test_n_m_and_z_move_the_detail_with_the_cursor_in_one_step(tmp_path: P
         assert conversations.cursor_id == marked
         assert shown() == marked
         await settle(pilot)
+
+
+async def test_u_and_s_show_the_conversation_now_under_the_cursor_in_one_step(
+    tmp_path: Path,
+) -> None:
+    """A view key's answer is whole at once: the detail does not wait for a pause in the
+    keys, as it does while the filter is typed."""
+    async with running(tmp_path, config=ONE_USER) as (app, pilot, _session):
+        screen = inbox(app)
+        conversations = screen.conversation_list
+
+        def shown() -> str | None:
+            return screen.detail.conversation.id if screen.detail.conversation else None
+
+        read_first = next(i for i, row in enumerate(conversations.rows) if not row.unread)
+        conversations.cursor = read_first  # a read one: gone from the unread view
+        await settle(pilot)
+        before = shown()
+        screen.action_toggle_unread()  # no await: nothing else has run yet
+        assert conversations.cursor_id != before
+        assert shown() == conversations.cursor_id
+        await settle(pilot)
+        screen.action_cycle_sort()
+        assert shown() == conversations.cursor_id
+        await settle(pilot)

@@ -324,21 +324,28 @@ class InboxScreen(Screen[None]):
 
     # --- what is shown -----------------------------------------------------------------
 
-    def _apply(self, *, far: bool = True, top: bool = False, show: bool = True) -> None:
+    def _apply(
+        self, *, far: bool = True, top: bool = False, show: bool = True, follow: bool = False
+    ) -> None:
         """Read the current view from the database again (cheap: one screen of rows).
 
         The cursor stays on its conversation; ``far=False`` looks for it only in the
         first screen of the new rows (a re-sort: finding it deep in a million rows is a
         count over half of them), and starts at the top when it is not there. ``top``:
         the cursor goes to the first row (a new filter: its first match). ``show=False``:
-        the detail is left as it is (the caller moves the cursor next).
+        the detail is left as it is (the caller moves the cursor next). ``follow``: the
+        detail shows the conversation now under the cursor, whichever it is, in the same
+        frame as the list (a key's whole answer); otherwise another conversation under
+        the cursor shows when the keys pause (typing in the filter).
         """
         try:
-            self._read_view(far, top, show)
+            self._read_view(far, top, show, follow)
         except StorageError as error:  # the screen keeps what it shows, and says why
             self._report(error)
 
-    def _read_view(self, far: bool, top: bool = False, show: bool = True) -> None:
+    def _read_view(
+        self, far: bool, top: bool = False, show: bool = True, follow: bool = False
+    ) -> None:
         self._applied_at = time.monotonic()
         conversations = self.conversation_list
         current = conversations.highlighted
@@ -365,7 +372,7 @@ class InboxScreen(Screen[None]):
             first = self.rows.get(0)
             keep, far = (first.id if first else None), False
         conversations.set_rows(self.rows, user_id=self.user_id, keep_id=keep, far=far)
-        if show and current is not None and conversations.cursor_id == current.id:
+        if show and (follow or (current is not None and conversations.cursor_id == current.id)):
             self._show_highlighted()  # the same conversation: a newer copy shows at once
         self._update_status()
 
@@ -719,18 +726,19 @@ class InboxScreen(Screen[None]):
 
     def action_toggle_unread(self) -> None:
         self.unread_only = not self.unread_only
-        self._apply()
+        self._apply(follow=True)
 
     def action_toggle_awaiting(self) -> None:
         self.awaiting_only = not self.awaiting_only
-        self._apply()
+        self._apply(follow=True)
 
     def action_cycle_sort(self) -> None:
         self.sort = self.sort.next()
         self.conversation_list.shown_time = self.sort
+        self.query_one(ListHeader).refresh()  # in this frame, not after its message
         # No notification: the status line names the sort, and a toast costs the
         # keystroke two or three more frames.
-        self._apply(far=False)
+        self._apply(far=False, follow=True)
 
     def action_switch_pane(self) -> None:
         if self.focused is self.detail:

@@ -531,3 +531,25 @@ async def test_cost_does_not_grow_with_the_inbox(
         await pilot.pause()
         assert set(rendered) <= {row.id for row in result[-height:]}
         assert len(rendered) <= 2 * height
+
+
+async def test_rows_take_a_new_theme_and_the_focus_at_once() -> None:
+    """The styles rows are drawn with are kept between frames, and dropped when they
+    change: a theme, or the focus (the cursor's colours)."""
+    app = ListApp(make_rows(10))
+    async with app.run_test(size=(100, 12)) as pilot:
+        await pilot.pause()
+        widget = app.widget
+
+        def styles(y: int) -> set[object]:
+            return {segment.style for segment in widget.render_line(y)}
+
+        dark_row, dark_cursor = styles(1), styles(0)
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert styles(1).isdisjoint(dark_row)
+        focused = styles(0)
+        assert focused.isdisjoint(dark_cursor)
+        widget.blur()
+        await pilot.pause()
+        assert styles(0) != focused

@@ -289,6 +289,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._columns = _Columns(0)
         self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
         """Drawn lines by (index, width, state)."""
+        self._styles: dict[str, Style] = {}
+        """The component styles rows are drawn with (a lookup each walks the ancestors'
+        backgrounds: a row looked up six of them), until the styles change."""
         self._drawn: dict[int, ListRow | None] = {}
         """The row each index's lines in :attr:`_strips` were drawn from (None: blank)."""
         self._label_names: dict[str, str] = {}
@@ -670,14 +673,29 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self.post_message(self.Resorted(self))  # the header's columns follow the width
 
     def on_focus(self) -> None:
+        self._styles.clear()
         self.refresh_line(self._cursor)
 
     def on_blur(self) -> None:
+        self._styles.clear()
         self.refresh_line(self._cursor)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles.clear()
         self._forget_all()
+
+    def _style(self, name: str = "", *, partial: bool = False) -> Style:
+        """``conversation-list--{name}``'s style (the widget's own for ``""``), kept."""
+        key = f"{name}/{partial}"
+        style = self._styles.get(key)
+        if style is None:
+            style = self._styles[key] = (
+                self.get_component_rich_style(f"conversation-list--{name}", partial=partial)
+                if name
+                else self.rich_style
+            )
+        return style
 
     # --- drawing ---------------------------------------------------------------------
 
@@ -692,7 +710,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         index = self.scroll_offset.y + y
         if index >= len(rows):
             self._drawn[index] = None
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style())
         state = _PLAIN
         if index == self._cursor:
             state = _CURSOR_FOCUSED if self.has_focus else _CURSOR_BLURRED
@@ -704,14 +722,14 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
                 row = self._row(index)
                 if row is None:  # gone from the database since this view was read
                     self._drawn[index] = None
-                    return Strip.blank(width, self.rich_style)
+                    return Strip.blank(width, self._style())
                 strip = self._strips[key] = self._render_row(row, state)
                 self._drawn[index] = row
             return strip
         row = self._row(index)
         if row is None:
             self._drawn[index] = None
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style())
         marked = _SELECTED if selected(row.id) else 0
         key = (index, width, state | marked)
         strip = self._strips.get(key)
@@ -721,12 +739,12 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         return strip
 
     def _render_empty(self, y: int, width: int) -> Strip:
-        base = self.rich_style
+        base = self._style()
         if y != self.scrollable_content_region.height // 2:
             return Strip.blank(width, base)
         text = clean_line(self._empty_text, width)
         left = max(0, (width - cell_len(text)) // 2)
-        dim = self.get_component_rich_style("conversation-list--dim")
+        dim = self._style("dim")
         segments = [Segment(" " * left, base), Segment(text, dim)]
         return Strip(segments).adjust_cell_length(width, base)
 
@@ -737,22 +755,22 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         columns = self._columns
         unread = row.unread
         if state == _PLAIN:
-            style = self.rich_style
-            dim = self.get_component_rich_style("conversation-list--dim")
+            style = self._style()
+            dim = self._style("dim")
             if selected:
-                mark = self.get_component_rich_style("conversation-list--selected", partial=True)
+                mark = self._style("selected", partial=True)
                 style, dim = style + mark, dim + mark
         else:
-            style = dim = self.get_component_rich_style("conversation-list--cursor")
+            style = dim = self._style("cursor")
         if unread:
-            bold = self.get_component_rich_style("conversation-list--unread", partial=True)
+            bold = self._style("unread", partial=True)
             style, dim = style + bold, dim + bold
 
         when: datetime | None = getattr(row, _SHOWN_TIMES[self._shown_time])
         # Matches are marked in what they matched: not in presenter mode's stand-ins.
         presenting = self._present is not None
         terms = self._rows.terms if isinstance(self._rows, InboxRows) and not presenting else ()
-        match = self.get_component_rich_style("conversation-list--match", partial=True)
+        match = self._style("match", partial=True)
         opportunities = row.opportunities
         segments = [
             Segment(
@@ -773,11 +791,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             segments.append(Segment(" ", style))
             if tags:
                 shown = clean_line(tags, columns.email)
-                label = (
-                    style
-                    if state != _PLAIN
-                    else self.get_component_rich_style("conversation-list--label")
-                )
+                label = style if state != _PLAIN else self._style("label")
                 segments.append(Segment(shown, label))
                 rest = columns.email - cell_len(shown)
                 if rest > 1:

@@ -136,6 +136,36 @@ def test_the_search_index_reads_the_inbox_a_slice_at_a_time_whole(
         assert sliced.matches(term, limit=10_000) == whole.matches(term, limit=10_000)
 
 
+@pytest.mark.parametrize(
+    "query", ["an", "ana", "jose", "z7q", "12", "王", "zz", "@", "acme", "nunez"]
+)
+def test_the_c_librarys_search_and_pythons_find_the_same_rows(
+    db: InboxDatabase, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Terms of two bytes or more go through ``memmem`` where the C library has it; the
+    answer is the same as ``bytes.find``'s, term by term."""
+    term = query_terms(query)[0]
+    with_c = SearchIndex.build(db.reader(), ME, db.version)
+    assert search_index._memmem() is not None  # Linux: the C library has memmem
+    monkeypatch.setattr(search_index, "_memmem", lambda: None)
+    without = SearchIndex.build(db.reader(), ME, db.version)
+    found = without.matches(term, limit=10_000)
+    monkeypatch.undo()
+    assert with_c.matches(term, limit=10_000) == found
+    assert found is not None and sorted(found) == sorted(brute_matches(db, term))
+
+
+def test_the_c_librarys_search_reaches_both_ends_of_the_index() -> None:
+    blob = bytearray(b"ab\x0012\x01zzab\x0034\x01xyab\x0056\x01")
+    index = SearchIndex(ME, blob, 3, 0)
+    assert index.matches("ab") == [12, 34, 56]  # the first bytes and the last row
+    assert index.matches("xyab") == [56]
+    assert index.matches("abx") == []
+    assert index.matches("ab\x0012") is None  # control bytes: the database answers
+    assert index.matches("b" * 100) == []  # longer than the index
+    assert SearchIndex(ME, bytearray(), 0, 0).matches("ab") == []
+
+
 def test_a_term_with_a_control_character_is_left_to_the_database(db: InboxDatabase) -> None:
     index = SearchIndex.build(db.reader(), ME, db.version)
     assert index.matches("a\x00b") is None

@@ -15,9 +15,17 @@ terms never hold a control character, so no match spans two rows).
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ctypes
 
 __all__ = ["RARE", "SearchIndex"]
+
+_Memmem = Callable[[int, int, bytes, int], int | None]
 
 _SLICE = 5_000
 """Rows read at once while building: about 250 KB at a time above the index itself."""
@@ -29,13 +37,16 @@ sorts them; a commoner term is left to the database's index walk."""
 class SearchIndex:
     """The search texts of one user's inbox as of database version ``version``."""
 
-    __slots__ = ("blob", "rows", "user_id", "version")
+    __slots__ = ("_address", "_view", "blob", "rows", "user_id", "version")
 
     def __init__(self, user_id: str, blob: bytearray, rows: int, version: object) -> None:
         self.user_id = user_id
         self.blob = blob
         self.rows = rows
         self.version = version
+        self._view: ctypes.Array[ctypes.c_char] | None = None
+        """The blob as C sees it, made at the first search (it then cannot be resized)."""
+        self._address = 0
 
     @classmethod
     def build(cls, connection: sqlite3.Connection, user_id: str, version: object) -> SearchIndex:
@@ -82,8 +93,9 @@ class SearchIndex:
         if not needle or min(needle) < 0x20:  # a control byte: never in a term of ours
             return None
         blob = self.blob
+        find = self._finder(needle)
         found: list[int] = []
-        position = blob.find(needle)
+        position = find(0)
         while position != -1:
             end = blob.index(b"\x01", position)
             separator = blob.rfind(b"\x00", position, end)
@@ -91,8 +103,52 @@ class SearchIndex:
                 if len(found) == limit:
                     return None
                 found.append(int(blob[separator + 1 : end]))
-            position = blob.find(needle, end + 1)
+            position = find(end + 1)
         return found
+
+    def _finder(self, needle: bytes) -> Callable[[int], int]:
+        """Where ``needle`` next occurs from a position on (-1: nowhere).
+
+        The C library's ``memmem`` where there is one, for terms of two bytes or more:
+        through the 51 MB of a million rows it takes a rare term about half the time
+        ``bytes.find`` does (30 against 55 ms for a rare pair of letters), and leaves
+        the GIL to the event loop meanwhile. ``bytes.find`` for one byte (``memchr``
+        already) and where there is no ``memmem``.
+        """
+        blob = self.blob
+        memmem = _memmem() if len(needle) > 1 else None
+        if memmem is None or not blob:
+            return functools.partial(blob.find, needle)
+        if self._view is None:
+            import ctypes  # here: not at start, and only where a search wants it
+
+            self._view = (ctypes.c_char * len(blob)).from_buffer(blob)
+            self._address = ctypes.addressof(self._view)
+        base, size, width = self._address, len(blob), len(needle)
+
+        def find(start: int) -> int:
+            if start >= size:
+                return -1
+            at = memmem(base + start, size - start, needle, width)
+            return at - base if at else -1
+
+        return find
 
     def __repr__(self) -> str:
         return f"<SearchIndex {self.rows:,} rows of {self.user_id}, {len(self.blob):,} bytes>"
+
+
+@functools.cache
+def _memmem() -> _Memmem | None:
+    """The C library's ``memmem`` (looked up in the process, as the C library is already
+    loaded: no search for it on disk), or None where there is none."""
+    import ctypes
+
+    try:
+        memmem = ctypes.CDLL(None).memmem
+    except (OSError, AttributeError, TypeError):
+        return None
+    memmem.restype = ctypes.c_void_p
+    memmem.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)
+    function: _Memmem = memmem
+    return function

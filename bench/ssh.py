@@ -124,6 +124,11 @@ def _inbox_shown(lines: list[str]) -> bool:
     )
 
 
+def _at_rest(lines: list[str]) -> bool:
+    """The inbox is whole: no page of it still coming."""
+    return _inbox_shown(lines) and not any("syncing" in line for line in lines)
+
+
 def _session(
     sshd: LoopbackSshd,
     relay: Relay,
@@ -139,7 +144,11 @@ def _session(
         result.shown_s = ready(term)
         if result.shown_s is None:
             raise Unavailable(f"nothing drawn over ssh: {term.text()[-400:]!r} {sshd.log()}")
-        term.wait_quiet(1.0, timeout=3.0)
+        # At rest first: the demo's inbox is still fetched for a few seconds after its
+        # first page shows (20 pages at lemlist's rate, with a quiet second between
+        # them at times; then the progress bar goes), and that is not idling.
+        term.wait_for(_at_rest, 30)
+        term.wait_quiet(1.0, timeout=15.0)
         before = relay.down
         term.idle(1.0)
         result.idle_wire_per_s = float(relay.down - before)

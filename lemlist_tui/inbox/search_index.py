@@ -111,9 +111,9 @@ class SearchIndex:
 
         The C library's ``memmem`` where there is one, for terms of two bytes or more:
         through the 51 MB of a million rows it takes a rare term about half the time
-        ``bytes.find`` does (30 against 55 ms for a rare pair of letters), and leaves
-        the GIL to the event loop meanwhile. ``bytes.find`` for one byte (``memchr``
-        already) and where there is no ``memmem``.
+        ``bytes.find`` does (30 against 55 ms for a rare pair of letters), and lets the
+        other threads (the count of the query before) run meanwhile. ``bytes.find`` for
+        one byte (``memchr`` already) and where there is no ``memmem``.
         """
         blob = self.blob
         memmem = _memmem() if len(needle) > 1 else None

@@ -16,6 +16,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -373,7 +374,9 @@ class InboxScreen(Screen[None]):
             keep, far = (first.id if first else None), False
         conversations.set_rows(self.rows, user_id=self.user_id, keep_id=keep, far=far)
         if show and (follow or (current is not None and conversations.cursor_id == current.id)):
-            self._show_highlighted()  # the same conversation: a newer copy shows at once
+            # A newer copy of the same conversation shows at once; with ``follow``, so
+            # does another one now under the cursor.
+            self._show_highlighted()
         self._update_status()
 
     def _show_highlighted(self) -> None:
@@ -623,7 +626,9 @@ class InboxScreen(Screen[None]):
             self.workers.cancel_group(self, THREAD)  # the reader on top fetches it
         elif cached is None:
             self._thread_for = conversation.id
-            self._start(THREAD, self._fetch_thread(conversation), exclusive=True)
+            # Made when the worker runs: a worker cancelled by the next key before
+            # it ran would leave its coroutine never awaited.
+            self._start(THREAD, partial(self._fetch_thread, conversation), exclusive=True)
         else:
             self.workers.cancel_group(self, THREAD)
 
@@ -653,7 +658,8 @@ class InboxScreen(Screen[None]):
         if self._drafts_for == contact_id and self._group_busy(DRAFTS):
             return  # on its way already
         self._drafts_for = contact_id
-        self._start(DRAFTS, self._fetch_drafts(conversation.id, contact_id), exclusive=True)
+        fetch = partial(self._fetch_drafts, conversation.id, contact_id)
+        self._start(DRAFTS, fetch, exclusive=True)
 
     @on(ConversationList.Resorted)
     def _resorted(self) -> None:
@@ -1295,7 +1301,7 @@ class InboxScreen(Screen[None]):
     def _start(
         self,
         group: str,
-        work: Coroutine[Any, Any, object],
+        work: Coroutine[Any, Any, object] | Callable[[], Coroutine[Any, Any, object]],
         *,
         exclusive: bool = False,
         busy: str | None = None,

@@ -4,13 +4,14 @@ same rows as one plain query, and the search index finds what the database finds
 from __future__ import annotations
 
 import random
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from lemlist_tui.api.models import Contact, Conversation, Participant
-from lemlist_tui.db import InboxDatabase, SortKey, SyncState, query_terms
+from lemlist_tui.db import DB_NAME, InboxDatabase, SortKey, SyncState, query_terms
 from lemlist_tui.inbox import InboxRows, InboxView, search_index
 from lemlist_tui.inbox import view as view_module
 from lemlist_tui.inbox.search_index import SearchIndex
@@ -155,15 +156,51 @@ def test_the_c_librarys_search_and_pythons_find_the_same_rows(
     assert found is not None and sorted(found) == sorted(brute_matches(db, term))
 
 
+def row_of_index(text: str, local_id: int) -> bytes:
+    """One row of the index: the text, the id in five capitals (base 26), ``\\x01``."""
+    letters = ""
+    for _ in range(5):
+        local_id, digit = divmod(local_id, 26)
+        letters = chr(65 + digit) + letters
+    return text.encode() + letters.encode() + b"\x01"
+
+
 def test_the_c_librarys_search_reaches_both_ends_of_the_index() -> None:
-    blob = bytearray(b"ab\x0012\x01zzab\x0034\x01xyab\x0056\x01")
+    blob = bytearray(row_of_index("ab", 12) + row_of_index("zzab", 34) + row_of_index("xyab", 56))
     index = SearchIndex(ME, blob, 3, 0)
     assert index.matches("ab") == [12, 34, 56]  # the first bytes and the last row
     assert index.matches("xyab") == [56]
     assert index.matches("abx") == []
-    assert index.matches("ab\x0012") is None  # control bytes: the database answers
+    assert index.matches("abAAAAM") is None  # capitals: never in a folded term
+    assert index.matches("ab\x01zz") is None  # control bytes: the database answers
     assert index.matches("b" * 100) == []  # longer than the index
     assert SearchIndex(ME, bytearray(), 0, 0).matches("ab") == []
+
+
+def test_the_index_holds_each_row_as_its_text_and_its_id_in_capitals(db: InboxDatabase) -> None:
+    index = SearchIndex.build(db.reader(), ME, db.version)
+    rows = db._reader.execute(
+        "SELECT search, conversation FROM inbox WHERE user_id = ? ORDER BY conversation", (ME,)
+    ).fetchall()
+    assert bytes(index.blob) == b"".join(row_of_index(text, local) for text, local in rows)
+    text, last = rows[-1]
+    found = index.matches(text.replace("\n", " ").split()[0], limit=10_000)
+    assert found is not None and last in found  # its id read back from the capitals
+
+
+def test_ids_too_large_for_five_capitals_leave_every_term_to_the_database(
+    tmp_path: Path,
+) -> None:
+    small = InboxDatabase(tmp_path / "account")
+    small.store_page(ME, made(5), SyncState())
+    with sqlite3.connect(tmp_path / "account" / DB_NAME) as connection:
+        connection.execute(
+            "UPDATE inbox SET conversation = conversation + ? WHERE user_id = ?", (26**5, ME)
+        )
+    index = SearchIndex.build(small.reader(), ME, small.version)
+    assert not index.usable and not index.blob
+    assert index.matches("an") is None
+    small.close()
 
 
 def test_a_term_with_a_control_character_is_left_to_the_database(db: InboxDatabase) -> None:

@@ -3,6 +3,7 @@ same rows as one plain query, and the search index finds what the database finds
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -186,6 +187,31 @@ def test_the_index_holds_each_row_as_its_text_and_its_id_in_capitals(db: InboxDa
     text, last = rows[-1]
     found = index.matches(text.replace("\n", " ").split()[0], limit=10_000)
     assert found is not None and last in found  # its id read back from the capitals
+
+
+def test_a_control_character_in_a_name_cannot_end_a_row_of_the_index(tmp_path: Path) -> None:
+    """A hostile name holding the index's row end (``\\x01``) still gives its own row's
+    id, never one read out of the name's letters."""
+    small = InboxDatabase(tmp_path / "account")
+    hostile = [
+        dataclasses.replace(c, contact=dataclasses.replace(c.contact, full_name=name))
+        for c, name in zip(made(3), ["zed\x01qqqqq zed", "plain zed", "zed\x01"], strict=True)
+    ]
+    small.store_page(ME, hostile, SyncState())
+    index = SearchIndex.build(small.reader(), ME, small.version)
+    ids = {
+        local: conversation_id
+        for local, conversation_id in small._reader.execute(
+            "SELECT local_id, id FROM conversations"
+        )
+    }
+    found = index.matches("zed", limit=100)
+    assert found is not None
+    assert sorted(ids[local] for local in found) == sorted(c.id for c in hostile)
+    assert index.matches("qqqqq", limit=100) == [
+        local for local, cid in ids.items() if cid == hostile[0].id
+    ]
+    small.close()
 
 
 def test_ids_too_large_for_five_capitals_leave_every_term_to_the_database(

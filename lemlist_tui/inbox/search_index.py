@@ -90,10 +90,13 @@ class SearchIndex:
             # of a slice's CJK names would make that string four bytes a character).
             part = connection.execute(
                 "SELECT CAST(group_concat(line, '') AS BLOB), count(*), max(conversation) "
-                f"FROM (SELECT search || {_ID_SQL} || char(1) AS line, "
-                "conversation FROM inbox WHERE user_id = ? AND conversation > ? "
-                "ORDER BY conversation LIMIT ?)",
-                (user_id, after, _SLICE),
+                # A \x01 in a hostile name becomes \x02 (as long, still never in a
+                # term): only a row's end is \x01. Rows stored meanwhile with ids too
+                # large for the capitals are left out.
+                f"FROM (SELECT replace(search, char(1), char(2)) || {_ID_SQL} || char(1) "
+                "AS line, conversation FROM inbox WHERE user_id = ? AND conversation > ? "
+                "AND conversation < ? ORDER BY conversation LIMIT ?)",
+                (user_id, after, 26**_ID_LETTERS, _SLICE),
             ).fetchone()
             if not part or not part[1]:
                 break

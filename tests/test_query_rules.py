@@ -317,6 +317,19 @@ def test_every_occurrence_of_a_term_is_marked() -> None:
     assert spans == [(0, 3), (8, 11), (16, 19)]
 
 
+def counted_with_plan(inbox: InboxDatabase, query: Query) -> tuple[int, str]:
+    """The exact count of ``query``, and SQLite's plan for the statement that counted."""
+    statements: list[str] = []
+    inbox._reader.set_trace_callback(statements.append)
+    try:
+        count = inbox.count(ME, terms=query.terms, facets=query.facets)
+    finally:
+        inbox._reader.set_trace_callback(None)
+    (counted,) = [s for s in statements if s.startswith("SELECT count(*)")]
+    plan = " / ".join(r[3] for r in inbox._reader.execute(f"EXPLAIN QUERY PLAN {counted}"))
+    return count, plan
+
+
 @pytest.mark.parametrize("term", ["user:ana", "unread-by:bo@acme.test", "user:ana user:bo"])
 def test_a_count_of_teammates_terms_alone_reads_their_entries_of_the_read_matrix(
     inbox: InboxDatabase, term: str
@@ -324,28 +337,14 @@ def test_a_count_of_teammates_terms_alone_reads_their_entries_of_the_read_matrix
     """Driven from the teammate's entries (their index), not a lookup per conversation
     of the whole view: 0.2-0.3 s at a million conversations instead of 0.45 s or more."""
     query = parse(term)
-    statements: list[str] = []
-    inbox._reader.set_trace_callback(statements.append)
-    try:
-        count = inbox.count(ME, terms=query.terms, facets=query.facets)
-    finally:
-        inbox._reader.set_trace_callback(None)
+    count, plan = counted_with_plan(inbox, query)
     assert count == len(wanted(*term.split()))
-    (counted,) = [s for s in statements if s.startswith("SELECT count(*)")]
-    plan = " / ".join(r[3] for r in inbox._reader.execute(f"EXPLAIN QUERY PLAN {counted}"))
     assert "participants_by_user" in plan, plan
     assert "inbox_by_activity" not in plan, plan
 
 
 def test_a_count_of_teammates_terms_with_text_walks_the_view_once(inbox: InboxDatabase) -> None:
     query = parse("user:ana a")
-    statements: list[str] = []
-    inbox._reader.set_trace_callback(statements.append)
-    try:
-        count = inbox.count(ME, terms=query.terms, facets=query.facets)
-    finally:
-        inbox._reader.set_trace_callback(None)
+    count, plan = counted_with_plan(inbox, query)
     assert count == len(shown(inbox, query))
-    (counted,) = [s for s in statements if s.startswith("SELECT count(*)")]
-    plan = " / ".join(r[3] for r in inbox._reader.execute(f"EXPLAIN QUERY PLAN {counted}"))
     assert "inbox_by_activity" in plan, plan

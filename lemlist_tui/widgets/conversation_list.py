@@ -500,14 +500,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         if _terms(self._rows) != _terms(old_rows):
             return False
         drawn, strips = self._drawn, self._strips
-        kept = {
-            key: strip
-            for key in list(strips.keys())
-            if top <= key[0] < top + height and (strip := strips.get(key)) is not None
-        }
-        strips.clear()
-        for key, strip in kept.items():
-            strips[key] = strip
+        cached = strips.keys()  # an LRUCache: not iterable itself
+        for key in [key for key in cached if not top <= key[0] < top + height]:
+            strips.discard(key)  # off screen: drawn from these rows when scrolled to
         for index in [i for i in drawn if not top <= i < top + height]:
             del drawn[index]
         for index in range(top, top + height):
